@@ -1,0 +1,141 @@
+# pith: a tiny OCI runtime and its shim. One Makefile, out-of-tree build/.
+#
+#   make              build/pith, build/pith-shim, build/pith-init
+#   make deps         install Debian build and test dependencies (no-op when present)
+#   make demo         (root) run a container from a busybox rootfs made here
+#   make check        every test: unit, integration, .NET, clients
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= gcc
+PKG_CONFIG ?= pkg-config
+ARCH    ?=
+
+-include boards/cross.mk
+
+LIBS_PC := libseccomp libcap jansson libmnl
+PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+
+VERSION := 0.1.0
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 \
+	-DPITH_VERSION='"$(VERSION)"' -DPITH_COMMIT='"$(COMMIT)"' \
+	-MMD -MP $(PC_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS ?=
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+
+CONFIG_SRC  := $(sort $(wildcard config/*.c))
+RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
+SHIM_SRC    := $(sort $(wildcard shim/*.c))
+INIT_SRC    := $(sort $(wildcard shim/init/*.c))
+# Profiles and other data compiled into the binary (config/*.json -> C arrays).
+DATA_JSON   := $(sort $(wildcard config/*.json))
+
+CONFIG_OBJ  := $(CONFIG_SRC:%.c=$(BUILD)/%.o) $(DATA_JSON:%.json=$(BUILD)/%.json.o)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(BUILD)/runtime/main.o,$(RUNTIME_OBJ))
+SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o
+INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))
+INTEG_SRC   := $(sort $(wildcard tests/integration/*.c))
+
+BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init)
+
+.PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards \
+	bench fuzz install clean fixtures
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Embed a JSON data file as a NUL-terminated string symbol: config/foo.json -> pith_data_foo_json.
+$(BUILD)/config/%.json.o: config/%.json
+	@mkdir -p $(dir $@)
+	{ printf 'const char pith_data_%s_json[] = {' "$$(echo $* | tr -c 'a-zA-Z0-9\n' _)"; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; printf '0x00};\n'; } > $(BUILD)/config/$*.json.c
+	$(CC) $(ALL_CFLAGS) -c $(BUILD)/config/$*.json.c -o $@
+
+$(BUILD)/libpith.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/pith: $(BUILD)/runtime/main.o $(BUILD)/libpith.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS)
+
+$(BUILD)/pith-shim: $(SHIM_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# pith-init runs inside any image (distroless, musl): it must need nothing there.
+$(BUILD)/pith-init: $(INIT_OBJ)
+	$(CC) -static -Wl,-z,relro,-z,now -o $@ $^
+
+# ---------- tests ----------
+CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
+
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
+
+$(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
+
+# The busybox rootfs every integration test and the demo start from (no network).
+FIXTURE_ROOTFS := $(BUILD)/fixtures/rootfs
+$(FIXTURE_ROOTFS)/bin/busybox: tests/fixtures/mkrootfs.sh
+	tests/fixtures/mkrootfs.sh $(FIXTURE_ROOTFS)
+fixtures: $(FIXTURE_ROOTFS)/bin/busybox
+
+deps:
+	@tests/deps.sh
+
+demo: deps all fixtures
+	@tests/fixtures/demo.sh $(BUILD)
+
+check-unit: $(BUILD)/tests/unit-tests
+	$(BUILD)/tests/unit-tests --jobs 2
+
+check-integration: all fixtures $(BUILD)/tests/integration-tests
+	PITH_BUILD=$(abspath $(BUILD)) $(BUILD)/tests/integration-tests --jobs 2
+
+check-dotnet: all fixtures
+	@tests/dotnet/run.sh $(abspath $(BUILD))
+
+check-clients: all fixtures
+	@tests/clients/run.sh $(abspath $(BUILD))
+
+check-boards:
+	@boards/check-boards.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-integration
+	@if [ -x tests/dotnet/run.sh ]; then $(MAKE) check-dotnet; fi
+	@if [ -x tests/clients/run.sh ]; then $(MAKE) check-clients; fi
+	@if [ -x boards/check-boards.sh ]; then $(MAKE) check-boards; fi
+
+bench: all fixtures
+	@tests/bench/run.sh $(abspath $(BUILD))
+
+fuzz:
+	@tests/fuzz/run.sh $(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	for b in $(notdir $(BINS)); do \
+		if [ -f doc/$$b.8 ]; then install -m 0644 doc/$$b.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/* Every CLI command: argv after the command name, globals already parsed.
+ * Return the process exit code (>= 0), or a negative value with err filled. */
+#ifndef PITH_COMMANDS_H
+#define PITH_COMMANDS_H
+
+#include <stdbool.h>
+#include "error.h"
+
+struct pith_globals {
+	const char *root;          /* --root, default /run/pith (or $XDG_RUNTIME_DIR/pith when rootless) */
+	const char *log_path;      /* --log, NULL for stderr */
+	bool log_json;             /* --log-format json */
+	bool debug;                /* --debug */
+	bool systemd_cgroup;       /* --systemd-cgroup */
+};
+
+typedef int (*pith_command_fn)(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+
+/* runtime/cmd_lifecycle.c */
+int cmd_create(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_start(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_state(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_kill(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_delete(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_list(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+/* runtime/cmd_info.c */
+int cmd_spec(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_features(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+/* runtime/cmd_cgroup.c */
+int cmd_pause(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_resume(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_update(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_ps(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+int cmd_events(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+/* runtime/cmd_check.c */
+int cmd_check(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
+
+/* A usage error: message to stderr, exit code 1 (runc's code for bad usage). */
+int pith_usage_error(struct pith_error *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,54 @@
+/* A container on disk: its state directory under --root, locked while a
+ * command works on it, and the state every command reads. */
+#ifndef PITH_CONTAINER_H
+#define PITH_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "commands.h"
+#include "error.h"
+
+struct cgroup;
+
+enum container_status {
+	CONTAINER_CREATING,
+	CONTAINER_CREATED,
+	CONTAINER_RUNNING,
+	CONTAINER_PAUSED,
+	CONTAINER_STOPPED,
+};
+
+const char *container_status_name(enum container_status s);
+
+struct container {
+	char *id;
+	char *dir;                 /* <root>/<id> */
+	int dirfd;                 /* O_DIRECTORY|O_CLOEXEC, flock()ed */
+	json_t *state;             /* state.json as stored (pith's superset of the OCI state) */
+	pid_t pid;                 /* init pid, 0 if none */
+	unsigned long long start_time; /* /proc/<pid>/stat field 22, guards against pid reuse */
+	const char *bundle;        /* borrowed from state */
+	struct cgroup *cgroup;     /* NULL when the container has none */
+	enum container_status status;
+};
+
+/* Open and lock <root>/<id> and read its state. `exclusive` takes LOCK_EX
+ * (mutating commands), otherwise LOCK_SH. An unknown id fails with
+ * "container ID does not exist" (clients match on that text). */
+int container_load(const struct pith_globals *g, const char *id, bool exclusive,
+		   struct container **out, struct pith_error *err);
+void container_free(struct container *c);
+
+/* Persist c->state atomically (temp file, fsync, rename). */
+int container_save(struct container *c, struct pith_error *err);
+
+/* Signal the init through a pidfd, after checking its start time. ESRCH
+ * when it is gone. */
+int container_signal(struct container *c, int sig, struct pith_error *err);
+
+/* Validate an id: [A-Za-z0-9_.+-], 1..1024 chars, not "." or "..". */
+int container_id_check(const char *id, struct pith_error *err);
+
+#endif

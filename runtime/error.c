@@ -1,0 +1,47 @@
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int pith_vfail(struct pith_error *err, int errnum, const char *fmt, va_list ap)
+{
+	if (err) {
+		err->errnum = errnum;
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	}
+	return errnum > 0 ? -errnum : -1;
+}
+
+int pith_fail(struct pith_error *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = pith_vfail(err, errnum, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int pith_wrap(struct pith_error *err, const char *fmt, ...)
+{
+	if (!err)
+		return -1;
+	char prefix[512];
+	char old[sizeof(err->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	return err->errnum > 0 ? -err->errnum : -1;
+}
+
+const char *pith_error_text(const struct pith_error *err, char *buf, unsigned long len)
+{
+	if (err->errnum > 0)
+		snprintf(buf, len, "%s: %s", err->msg, strerror(err->errnum));
+	else
+		snprintf(buf, len, "%s", err->msg);
+	return buf;
+}

@@ -1,0 +1,27 @@
+/* One error object carried up every call chain; only main() prints it. */
+#ifndef PITH_ERROR_H
+#define PITH_ERROR_H
+
+#include <stdarg.h>
+
+struct pith_error {
+	int errnum;          /* errno that caused the failure, 0 when none applies */
+	int exit_code;       /* what main() should exit with; 0 means "use 1" */
+	char msg[1024];      /* full context, e.g. "config.json: process.args: must not be empty" */
+};
+
+/* Fill err and return a negative value (-errnum, or -1 when errnum is 0).
+ * errnum is appended by the printer as ": strerror(errnum)". */
+int pith_fail(struct pith_error *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pith_vfail(struct pith_error *err, int errnum, const char *fmt, va_list ap);
+
+/* Prepend context to an existing error: "ctx: old message". Returns the same
+ * negative value pith_fail would. */
+int pith_wrap(struct pith_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "msg: strerror" into buf. */
+const char *pith_error_text(const struct pith_error *err, char *buf, unsigned long len);
+
+#endif
