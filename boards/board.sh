@@ -1,0 +1,154 @@
+#!/bin/bash
+# boards/board.sh NAME [BUILD_DIR]: boot one emulated board under qemu (TCG, no
+# KVM) with Debian's kernel and a small initramfs holding busybox, pith,
+# pith-shim, pith-init, a static probe and boards/tests/board-tests.sh as /init.
+# Prints exactly one verdict line on stdout:
+#   board NAME: PASS|FAIL (N passed, M failed) in S s
+# The serial log is kept in build/boards/NAME.log. Exit 0 on PASS.
+#
+# Boards:
+#   armhf           Pi 2/3 class: qemu-system-arm -M virt, Cortex-A15, Debian armmp kernel
+#   armhf-on-arm64  Pi 4 with a 32-bit OS: armhf userland on Debian's arm64 kernel
+#   amd64           an x86-64 box with pure cgroup v2
+# BUILD_DIR defaults to build/armhf for the armhf userland and build for amd64.
+# env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768),
+#      BOARD_TESTS (space-separated test names to run, default all)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/lib/archive.sh"
+
+NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64 [BUILD_DIR]}
+CACHE=$top/build/boards
+mkdir -p "$CACHE"
+case $NAME in
+armhf)	UARCH=armhf KARCH=armhf KPKG=linux-image-armmp CONSOLE=ttyAMA0
+	QEMU=(qemu-system-arm -M virt -cpu cortex-a15);;
+armhf-on-arm64)
+	UARCH=armhf KARCH=arm64 KPKG=linux-image-arm64 CONSOLE=ttyAMA0
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
+amd64)	UARCH=amd64 KARCH=amd64 KPKG=linux-image-amd64 CONSOLE=ttyS0
+	QEMU=(qemu-system-x86_64 -M q35 -cpu max);;
+*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64)" >&2; exit 2;;
+esac
+case $UARCH in
+armhf)	SYSROOT=$CACHE/sysroot-armhf TRIPLET=arm-linux-gnueabihf
+	CC=(arm-linux-gnueabihf-gcc --sysroot="$SYSROOT") DEFAULT_BUILD=$top/build/armhf
+	LDSO=lib/ld-linux-armhf.so.3 BUSYBOX=$SYSROOT/bin/busybox;;
+amd64)	SYSROOT= TRIPLET=x86_64-linux-gnu CC=(gcc) DEFAULT_BUILD=$top/build
+	LDSO=lib64/ld-linux-x86-64.so.2 BUSYBOX=/bin/busybox;;
+esac
+BUILD_DIR=$(realpath -m "${2:-$DEFAULT_BUILD}")
+LOG=$CACHE/$NAME.log
+start=$EPOCHREALTIME
+
+verdict() { # passed failed
+	local secs
+	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	if [ "$2" = 0 ] && [ "$1" -gt 0 ]; then
+		echo "board $NAME: PASS ($1 passed, $2 failed) in $secs s"; exit 0
+	fi
+	echo "board $NAME: FAIL ($1 passed, $2 failed) in $secs s"; exit 1
+}
+die() { echo "board $NAME: $*" >&2; verdict 0 1; }
+
+# ---- kernel: Debian's, fetched once into build/boards/kernel-KARCH ------------
+kernel() {
+	local kd=$CACHE/kernel-$KARCH pkg deb x
+	if ! ls "$kd"/vmlinuz-* >/dev/null 2>&1; then
+		pith_private_apt "$KARCH" "$kd/apt" || return 1
+		pkg=$(apt-cache "${PITH_APT[@]}" depends "$KPKG" 2>/dev/null |
+			awk '/Depends: linux-image-/ { print $2; exit }')
+		[ -n "$pkg" ] || { echo "cannot resolve $KPKG in the $KARCH index" >&2; return 1; }
+		(cd "$kd" && timeout 300 apt-get -q "${PITH_APT[@]}" download "$pkg" >"$kd/download.log" 2>&1) ||
+			{ echo "apt-get download $pkg failed (see $kd/download.log)" >&2; return 1; }
+		deb=$(ls "$kd"/"$pkg"_*.deb | head -1)
+		x=$kd/x.tmp
+		rm -rf "$x"
+		dpkg-deb -x "$deb" "$x"
+		# Keep the kernel and overlay.ko only (the rest is ~250 MB nobody boots).
+		find "$x" -name overlay.ko -exec cp {} "$kd/" \;
+		mv "$x"/boot/vmlinuz-* "$kd/"
+		rm -rf "$x" "$deb"
+	fi
+	VMLINUZ=$(ls "$kd"/vmlinuz-* | head -1)
+	OVERLAY_KO=$kd/overlay.ko
+}
+
+# ---- the static probe the tests use for what busybox cannot do ----------------
+probe() {
+	mkdir -p "$CACHE/probe-$UARCH"
+	PROBE=$CACHE/probe-$UARCH/probe
+	if [ ! -x "$PROBE" ] || [ "$here/tests/probe.c" -nt "$PROBE" ]; then
+		"${CC[@]}" -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+			-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -o "$PROBE" "$here/tests/probe.c"
+	fi
+}
+
+# ---- initramfs ----------------------------------------------------------------
+# Copy FILE's DT_NEEDED closure from the userland's library dirs into $R.
+libs_of() {
+	local f=$1 lib d src
+	for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -e "$R/lib/$TRIPLET/$lib" ] && continue
+		src=
+		for d in lib/$TRIPLET usr/lib/$TRIPLET usr/local/lib; do
+			[ -e "$SYSROOT/$d/$lib" ] && { src=$SYSROOT/$d/$lib; break; }
+		done
+		[ -n "$src" ] || { echo "warning: $lib (needed by $f) not found" >&2; continue; }
+		cp -L "$src" "$R/lib/$TRIPLET/$lib"
+		libs_of "$src"
+	done
+}
+
+initramfs() {
+	R=$CACHE/initrd-$NAME
+	rm -rf "$R"
+	mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,run,etc,root,lib/$TRIPLET,opt/pith,opt/tests} "$R/$(dirname "$LDSO")"
+	mkdir -p "$R/usr"
+	ln -s ../bin "$R/usr/bin"; ln -s ../sbin "$R/usr/sbin"; ln -s ../lib "$R/usr/lib"
+	cp "$BUSYBOX" "$R/bin/busybox"
+	[ -f "$OVERLAY_KO" ] && cp "$OVERLAY_KO" "$R/lib/overlay.ko"
+	local b
+	for b in pith pith-shim pith-init; do
+		[ -x "$BUILD_DIR/$b" ] || continue
+		cp "$BUILD_DIR/$b" "$R/opt/pith/$b"
+		libs_of "$BUILD_DIR/$b"
+	done
+	cp -L "${SYSROOT:-}/$LDSO" "$R/$LDSO"
+	cp "$PROBE" "$R/opt/tests/probe"
+	cp "$here/tests/board-tests.sh" "$R/init"
+	cp "$here/tests/cases.sh" "$R/opt/tests/cases.sh"
+	chmod 755 "$R/init"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$R/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
+	printf 'BOARD=%s\nBOARD_TESTS="%s"\n' "$NAME" "${BOARD_TESTS:-}" > "$R/etc/board.conf"
+	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
+}
+
+# ---- boot ---------------------------------------------------------------------
+boot() {
+	local rc=0
+	timeout --foreground -k 5 "${BOARD_TIMEOUT:-300}" "${QEMU[@]}" -accel tcg,thread=multi \
+		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-768}" \
+		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
+		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3" \
+		-nographic -no-reboot -monitor none -serial stdio -nic none \
+		</dev/null >"$LOG" 2>&1 || rc=$?
+	tr -d '\r' < "$LOG" > "$LOG.txt" && mv "$LOG.txt" "$LOG"
+	[ $rc -eq 124 ] && echo "board $NAME: timed out after ${BOARD_TIMEOUT:-300} s (log: $LOG)" >&2
+	return 0
+}
+
+[ -x "$BUSYBOX" ] || die "no busybox at $BUSYBOX (boards/sysroot.sh armhf, or apt-get install busybox-static)"
+[ -x "$BUILD_DIR/pith" ] || echo "board $NAME: warning: no pith in $BUILD_DIR: its tests will be skipped" >&2
+command -v "${QEMU[0]}" >/dev/null || die "${QEMU[0]} not installed"
+kernel || die "kernel for $KARCH unavailable"
+probe || die "cannot build the probe"
+initramfs || die "cannot build the initramfs"
+boot
+passed=$(grep -c '^ok ' "$LOG" || true)
+failed=$(grep -c '^not ok ' "$LOG" || true)
+grep -q '^BOARD-DONE' "$LOG" || { echo "board $NAME: no BOARD-DONE in $LOG (crash or timeout)" >&2; failed=$((failed + 1)); }
+if [ "$failed" != 0 ]; then grep '^not ok ' "$LOG" | sed "s/^/  $NAME: /" >&2 || true; fi
+verdict "$passed" "$failed"

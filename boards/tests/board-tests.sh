@@ -1,0 +1,45 @@
+#!/bin/busybox sh
+# /init of an emulated board (boards/board.sh): set the board up like a
+# minimal device (pure cgroup v2, overlay loaded, root still the initramfs),
+# run pith's board tests, print one "ok - NAME" / "not ok - NAME" /
+# "skip - NAME: why" line per test, then BOARD-DONE, and power off.
+/bin/busybox mkdir -p /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/opt/pith:/opt/tests:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/shm /dev/pts /run/pith
+mount -t tmpfs tmpfs /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+[ -f /lib/overlay.ko ] && insmod /lib/overlay.ko
+for c in memory pids cpu io cpuset; do
+	echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+done
+. /etc/board.conf
+echo "BOARD-START $BOARD uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "# uname: $(uname -srm)"
+echo "# probe: $(probe arch)"
+echo "# controllers: $(cat /sys/fs/cgroup/cgroup.controllers) | subtree: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+
+. /opt/tests/cases.sh
+
+run_case() {
+	out=/tmp/case-$1.out
+	( "t_$1" ) > "$out" 2>&1
+	rc=$?
+	case $rc in
+	0) echo "ok - $1";;
+	77) echo "skip - $1: $(tail -n 1 "$out")";;
+	*) echo "not ok - $1 (rc $rc)"; sed 's/^/#   /' "$out" | tail -n 25;;
+	esac
+}
+
+for t in ${BOARD_TESTS:-$CASES}; do
+	run_case "$t"
+done
+echo "BOARD-DONE $BOARD uptime=$(cut -d' ' -f1 /proc/uptime)"
+sync
+poweroff -f
