@@ -4,7 +4,7 @@
 # Usage: run.sh BUILD_DIR   (make check-dotnet)
 # Overrides: DN_RUNTIME (default BUILD_DIR/pith, else runc), DN_SHIM (default BUILD_DIR/pith-shim
 # when it exists; DN_SHIM= to run without it), DN_SECCOMP (default config/seccomp_default.json),
-# DN_FILTER (a Criterion --filter pattern, e.g. 'stop/*').
+# DN_FILTER (a Criterion --filter pattern, e.g. 'stop/*'), DN_PREPARE_ONLY=1 (build, do not test).
 set -eu
 build=${1:?usage: run.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,6 +70,10 @@ if [ ! -x "$bin" ] || [ -n "$(find "$here" -maxdepth 1 -newer "$bin" \( -name '*
 	${CC:-gcc} -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 		-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -o "$bin" "$here/test_dotnet.c" "$here/dn.c" \
 		$(pkg-config --cflags --libs criterion jansson)
+fi
+
+if [ -n "${DN_PREPARE_ONLY:-}" ]; then	# bench_ttfl.sh: the app, rootfs and spec only
+	exit 0
 fi
 
 echo "dotnet tests: runtime=$runtime shim=${shim:-none (shim tests skip)} seccomp=${seccomp:-none (seccomp tests skip)}"
