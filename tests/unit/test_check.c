@@ -1,6 +1,7 @@
 /* pith check against fake /proc and /sys trees: what each kernel shape is
  * reported as, which fix is printed, and the exit code. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include <dirent.h>
 #include <fcntl.h>
