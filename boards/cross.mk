@@ -37,7 +37,11 @@ AR := $(CROSS_TRIPLET)-ar
 
 # Only the sysroot's .pc files, with their paths rebased into the sysroot;
 # usr/local holds the Criterion that boards/build-criterion.sh builds for armhf.
+# The sysroot's own include/lib dirs are system dirs for the cross gcc: keep
+# them out of the flags (as -I they would turn header warnings into errors).
 PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	PKG_CONFIG_SYSTEM_INCLUDE_PATH=$(SYSROOT)/usr/include \
+	PKG_CONFIG_SYSTEM_LIBRARY_PATH=$(SYSROOT)/usr/lib/$(CROSS_TRIPLET):$(SYSROOT)/lib/$(CROSS_TRIPLET) \
 	PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/local/lib/pkgconfig:$(SYSROOT)/usr/lib/$(CROSS_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig \
 	pkg-config
 
