@@ -83,20 +83,37 @@ static uint64_t hexmask(const char *s)
 	return s ? strtoull(s, NULL, 16) : UINT64_MAX;
 }
 
-/* The reason and code the shim recorded: accepts a JSON object ({"reason":..,"code"|"exit_code":..})
- * or text holding the reason word, so the tests follow the shim's format as it settles. */
-static bool exit_reason_is(struct dn_ctr *c, const char *reason)
-{
-	char *rec = dn_exit_record(c);
-	bool ok = rec && strstr(rec, reason);
-	free(rec);
-	return ok;
-}
+/* The shim's exit file (shim/report.c): {"exit_code":N | "signal":N, "oom_killed":b,
+ * "stop_timeout_killed":b, "log_bytes_dropped":N, "stderr_tail":[...], ...}. */
+struct exit_rec {
+	bool present;
+	int exit_code;     /* -1 when it died by a signal */
+	int signal;        /* 0 when it exited */
+	bool oom_killed, stop_timeout_killed;
+	int64_t log_bytes_dropped;
+	char *text;        /* for messages */
+};
 
-static char *exit_record_text(struct dn_ctr *c)
+static struct exit_rec exit_rec_read(struct dn_ctr *c)
 {
-	char *rec = dn_exit_record(c);
-	return rec ? rec : strdup("(no exit record)");
+	struct exit_rec r = { .exit_code = -1, .log_bytes_dropped = -1 };
+	r.text = dn_exit_record(c);
+	json_t *j = r.text ? json_loads(r.text, 0, NULL) : NULL;
+	if (!r.text)
+		r.text = strdup("(no exit record)");
+	if (!j)
+		return r;
+	r.present = true;
+	if (json_is_integer(json_object_get(j, "exit_code")))
+		r.exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
+	if (json_is_integer(json_object_get(j, "signal")))
+		r.signal = (int)json_integer_value(json_object_get(j, "signal"));
+	r.oom_killed = json_is_true(json_object_get(j, "oom_killed"));
+	r.stop_timeout_killed = json_is_true(json_object_get(j, "stop_timeout_killed"));
+	if (json_is_integer(json_object_get(j, "log_bytes_dropped")))
+		r.log_bytes_dropped = json_integer_value(json_object_get(j, "log_bytes_dropped"));
+	json_decref(j);
+	return r;
 }
 
 /* ---------- 1. limits ---------- */
@@ -269,7 +286,7 @@ Test(stop, signals_gets_sigterm_and_exits_zero, .timeout = 60)
 	int w = dn_wait(&c, 15000);
 	int64_t took = dn_now_ms() - t0;
 	char *out = dn_output(&c);
-	char *rec = exit_record_text(&c);
+	struct exit_rec rec = exit_rec_read(&c);
 	dn_cleanup(&c);
 	cr_assert(ready, "not ready:\n%s", out);
 	cr_assert_eq(w, 0, "did not stop:\n%s", out);
@@ -277,12 +294,11 @@ Test(stop, signals_gets_sigterm_and_exits_zero, .timeout = 60)
 	cr_expect_not_null(strstr(out, "exiting code=0 signal=SIGTERM"), "%s", out);
 	cr_expect_lt(took, 5000, "stop took %" PRId64 " ms", took);
 	if (c.via_shim)
-		cr_expect(!strstr(rec, "stop_timeout_killed") && !strstr(rec, "signaled"),
-			  "the shim did not record a clean exit: %s", rec);
-	else
-		cr_expect(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "status 0x%x", c.status);
+		cr_expect(rec.present && rec.exit_code == 0 && !rec.stop_timeout_killed && !rec.oom_killed,
+			  "the shim did not record a clean exit: %s", rec.text);
+	cr_expect(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "status 0x%x", c.status);
 	free(out);
-	free(rec);
+	free(rec.text);
 }
 
 static void host_stop(const char *name, int timeout, bool expect_killed)
@@ -299,23 +315,25 @@ static void host_stop(const char *name, int timeout, bool expect_killed)
 	int w = dn_wait(&c, (timeout + 10) * 1000);
 	int64_t took = dn_now_ms() - t0;
 	char *out = dn_output(&c);
-	char *rec = exit_record_text(&c);
+	struct exit_rec rec = exit_rec_read(&c);
 	dn_cleanup(&c);
 	cr_assert(started, "host did not start:\n%s", out);
 	cr_assert_eq(w, 0, "the shim did not finish after stop:\n%s", out);
 	if (expect_killed) {
-		cr_expect(strstr(rec, "stop_timeout_killed"), "want stop_timeout_killed, got: %s", rec);
+		cr_expect(rec.stop_timeout_killed && rec.signal == SIGKILL && !rec.oom_killed,
+			  "want stop_timeout_killed by SIGKILL, got: %s", rec.text);
 		cr_expect_null(strstr(out, "host stopped"), "the host finished despite the 1 s timeout:\n%s", out);
 		cr_expect_lt(took, 2900, "SIGKILL came after %" PRId64 " ms", took);
 	} else {
 		cr_expect_not_null(strstr(out, "service stop end"), "%s", out);
 		cr_expect_not_null(strstr(out, "host stopped"), "%s", out);
-		cr_expect(!strstr(rec, "stop_timeout_killed") && !strstr(rec, "oom"), "record: %s", rec);
+		cr_expect(rec.present && rec.exit_code == 0 && !rec.stop_timeout_killed && !rec.oom_killed,
+			  "want a clean exit 0, got: %s", rec.text);
 		cr_expect_geq(took, 2900, "stopped after %" PRId64 " ms, before StopAsync finished", took);
 		cr_expect_lt(took, 9000, "stopped after %" PRId64 " ms", took);
 	}
 	free(out);
-	free(rec);
+	free(rec.text);
 }
 
 Test(stop, host_slow_stop_within_timeout_exits_cleanly, .timeout = 60)
@@ -342,15 +360,17 @@ Test(stop, plain_app_stops_on_sigterm_with_init, .timeout = 60)
 	int w = dn_wait(&c, 15000);
 	int64_t took = dn_now_ms() - t0;
 	char *out = dn_output(&c);
-	char *rec = exit_record_text(&c);
+	struct exit_rec rec = exit_rec_read(&c);
 	dn_cleanup(&c);
 	cr_assert(ready, "%s", out);
 	cr_assert_eq(w, 0, "did not stop:\n%s", out);
 	/* .NET 10 installs no SIGTERM handler: the default action ends it at once, not the timeout. */
 	cr_expect_lt(took, 3000, "stop took %" PRId64 " ms (the timeout's SIGKILL, not SIGTERM?)", took);
-	cr_expect_null(strstr(rec, "stop_timeout_killed"), "record: %s", rec);
+	/* Killed by SIGTERM's default action: signal 15, or 143 as an init relays it. */
+	cr_expect(rec.present && !rec.stop_timeout_killed && (rec.signal == SIGTERM || rec.exit_code == 128 + SIGTERM),
+		  "want death by SIGTERM, got: %s", rec.text);
 	free(out);
-	free(rec);
+	free(rec.text);
 }
 
 /* Why --init: with the app as PID 1 the kernel drops SIGTERM, for which .NET 10 has no handler. */
@@ -383,7 +403,7 @@ Test(oom, managed_alloc_past_limit_is_oom_killed, .timeout = 60)
 	cr_assert_eq(dn_start(&c, &o, NULL), 0);
 	int w = dn_wait(&c, 30000);
 	char *out = dn_output(&c);
-	char *rec = exit_record_text(&c);
+	struct exit_rec rec = exit_rec_read(&c);
 	char oomc[512];
 	snprintf(oomc, sizeof oomc, "/sys/fs/cgroup/memory/pith-test/%s/memory.oom_control", c.id);
 	char *oom_control = dn_read_file(oomc);
@@ -391,7 +411,8 @@ Test(oom, managed_alloc_past_limit_is_oom_killed, .timeout = 60)
 	cr_assert_eq(w, 0, "alloc did not die:\n%s", out);
 	cr_expect_null(strstr(out, "alloc holding"), "the limit did not stop the allocation:\n%s", out);
 	if (c.via_shim) {
-		cr_expect(exit_reason_is(&c, "oom_killed") || strstr(rec, "oom_killed"), "want oom_killed, got: %s", rec);
+		cr_expect(rec.oom_killed && !rec.stop_timeout_killed, "want oom_killed, got: %s", rec.text);
+		cr_expect(rec.signal == SIGKILL || rec.exit_code == 128 + SIGKILL, "want SIGKILL, got: %s", rec.text);
 	} else {
 		/* runc run reports 128+9 for a SIGKILLed container process. */
 		cr_expect(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 137, "status 0x%x\n%s", c.status, out);
@@ -399,7 +420,7 @@ Test(oom, managed_alloc_past_limit_is_oom_killed, .timeout = 60)
 			cr_expect_null(strstr(oom_control, "oom_kill 0"), "memory.oom_control:\n%s", oom_control);
 	}
 	free(out);
-	free(rec);
+	free(rec.text);
 	free(oom_control);
 }
 
@@ -463,8 +484,11 @@ Test(logs, both_streams_complete_and_ordered_across_rotation, .timeout = 240)
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, &so), 0);
 	int w = dn_wait(&c, 180000);
+	struct exit_rec rec = exit_rec_read(&c);
 	dn_cleanup(&c);
 	cr_assert_eq(w, 0, "the log run did not finish");
+	cr_expect(rec.present && rec.exit_code == 0 && rec.log_bytes_dropped == 0, "exit record: %s", rec.text);
+	free(rec.text);
 
 	struct stream_check st[2] = { { "stdout", "out", 1, NULL, 0, 0, "" }, { "stderr", "err", 1, NULL, 0, 0, "" } };
 	int files = 0;
