@@ -26,14 +26,21 @@ int pith_wrap(struct pith_error *err, const char *fmt, ...)
 {
 	if (!err)
 		return -1;
-	char prefix[512];
 	char old[sizeof(err->msg)];
+	memcpy(old, err->msg, sizeof(old));
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	size_t used = n < 0 ? 0 : (size_t)n;
+	if (used + 2 < sizeof(err->msg)) {
+		err->msg[used++] = ':';
+		err->msg[used++] = ' ';
+		size_t room = sizeof(err->msg) - used - 1;
+		size_t len = strnlen(old, room);
+		memcpy(err->msg + used, old, len);
+		err->msg[used + len] = '\0';
+	}
 	return err->errnum > 0 ? -err->errnum : -1;
 }
 

@@ -1,0 +1,212 @@
+/* Container state on disk: <root>/<id>/state.json, a lock, and the status
+ * derived from what is really there (the init's pid and start time, the exec
+ * fifo, the freezer), so a crashed creator or a dead init is never mistaken
+ * for a live container. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "procfs.h"
+
+const char *container_status_name(enum container_status s)
+{
+	switch (s) {
+	case CONTAINER_CREATING: return "creating";
+	case CONTAINER_CREATED: return "created";
+	case CONTAINER_RUNNING: return "running";
+	case CONTAINER_PAUSED: return "paused";
+	case CONTAINER_STOPPED: return "stopped";
+	}
+	return "unknown";
+}
+
+int container_id_check(const char *id, struct pith_error *err)
+{
+	size_t len = strlen(id);
+	if (len == 0)
+		return pith_usage_error(err, NULL, "container id must not be empty");
+	if (len > 1024)
+		return pith_fail(err, 0, "invalid container id \"%.64s...\": longer than 1024 characters", id);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return pith_fail(err, 0, "invalid container id \"%s\"", id);
+	for (const char *p = id; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '-' || c == '.' || c == '+';
+		if (!ok)
+			return pith_fail(err, 0, "invalid container id \"%s\": only letters, digits and _ . + - are allowed", id);
+	}
+	return 0;
+}
+
+static int read_state(struct container *c, struct pith_error *err)
+{
+	auto_fd fd = openat(c->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) /* a create killed before its first save */
+			return 0;
+		return pith_fail(err, errno, "%s/state.json", c->dir);
+	}
+	json_error_t jerr;
+	c->state = json_loadfd(fd, 0, &jerr);
+	if (!c->state)
+		return pith_fail(err, 0, "%s/state.json: corrupt state: %s", c->dir, jerr.text);
+	json_t *pid = json_object_get(c->state, "pid");
+	c->pid = json_is_integer(pid) ? (pid_t)json_integer_value(pid) : 0;
+	json_t *pith = json_object_get(c->state, "pith");
+	json_t *st = json_object_get(pith, "start_time");
+	c->start_time = json_is_integer(st) ? (unsigned long long)json_integer_value(st) : 0;
+	c->bundle = json_string_value(json_object_get(c->state, "bundle"));
+	json_t *cg = json_object_get(pith, "cgroup");
+	if (cg && !json_is_null(cg)) {
+		int r = cgroup_from_json(cg, &c->cgroup, err);
+		if (r < 0)
+			return pith_wrap(err, "%s/state.json", c->dir);
+	}
+	return 0;
+}
+
+/* The init is ours only if it is alive, not a zombie, and started when we
+ * recorded: a recycled pid has another start time. */
+static bool init_alive(const struct container *c)
+{
+	if (c->pid <= 0)
+		return false;
+	struct proc_stat ps;
+	if (procfs_read_stat(c->pid, &ps) < 0)
+		return false;
+	if (ps.state == 'Z' || ps.state == 'X')
+		return false;
+	return c->start_time == 0 || ps.start_time == c->start_time;
+}
+
+static enum container_status derive_status(const struct container *c)
+{
+	const char *stored = json_string_value(json_object_get(c->state, "status"));
+	if (!init_alive(c))
+		return CONTAINER_STOPPED;
+	if (stored && strcmp(stored, "creating") == 0)
+		return CONTAINER_CREATING;
+	if (faccessat(c->dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return CONTAINER_CREATED;
+	bool frozen = false;
+	if (c->cgroup && cgroup_is_frozen(c->cgroup, &frozen, NULL) == 0 && frozen)
+		return CONTAINER_PAUSED;
+	return CONTAINER_RUNNING;
+}
+
+int container_load(const struct pith_globals *g, const char *id, bool exclusive,
+		   struct container **out, struct pith_error *err)
+{
+	if (container_id_check(id, err) < 0)
+		return -1;
+	struct container *c = calloc(1, sizeof(*c));
+	if (!c)
+		return pith_fail(err, ENOMEM, "container %s", id);
+	c->dirfd = -1;
+	c->id = strdup(id);
+	if (asprintf(&c->dir, "%s/%s", g->root, id) < 0)
+		c->dir = NULL;
+	if (!c->id || !c->dir) {
+		container_free(c);
+		return pith_fail(err, ENOMEM, "container %s", id);
+	}
+	c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		int e = errno;
+		container_free(c);
+		if (e == ENOENT)
+			return pith_fail(err, 0, "container %s does not exist", id);
+		return pith_fail(err, e, "container %s: %s/%s", id, g->root, id);
+	}
+	if (flock(c->dirfd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+		int e = errno;
+		container_free(c);
+		return pith_fail(err, e, "container %s: lock", id);
+	}
+	/* A delete may have removed the directory while we waited for the lock. */
+	struct stat st;
+	if (fstat(c->dirfd, &st) == 0 && st.st_nlink == 0) {
+		container_free(c);
+		return pith_fail(err, 0, "container %s does not exist", id);
+	}
+	if (read_state(c, err) < 0) {
+		container_free(c);
+		return -1;
+	}
+	if (!c->state) {
+		c->state = json_object();
+		json_object_set_new(c->state, "status", json_string("creating"));
+	}
+	c->status = derive_status(c);
+	*out = c;
+	return 0;
+}
+
+void container_free(struct container *c)
+{
+	if (!c)
+		return;
+	if (c->dirfd >= 0)
+		close(c->dirfd); /* releases the flock */
+	if (c->cgroup)
+		cgroup_free(c->cgroup);
+	json_decref(c->state);
+	free(c->id);
+	free(c->dir);
+	free(c);
+}
+
+int container_save(struct container *c, struct pith_error *err)
+{
+	char *text = json_dumps(c->state, JSON_COMPACT);
+	if (!text)
+		return pith_fail(err, ENOMEM, "%s/state.json", c->dir);
+	size_t len = strlen(text);
+	int r = 0;
+	auto_fd fd = openat(c->dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		r = pith_fail(err, errno, "%s/state.json.tmp", c->dir);
+	else if (write(fd, text, len) != (ssize_t)len)
+		r = pith_fail(err, errno ? errno : ENOSPC, "%s/state.json.tmp: write", c->dir);
+	else if (fdatasync(fd) < 0)
+		r = pith_fail(err, errno, "%s/state.json.tmp: fsync", c->dir);
+	else if (renameat(c->dirfd, "state.json.tmp", c->dirfd, "state.json") < 0)
+		r = pith_fail(err, errno, "%s/state.json", c->dir);
+	if (r < 0)
+		unlinkat(c->dirfd, "state.json.tmp", 0);
+	free(text);
+	return r;
+}
+
+int container_signal(struct container *c, int sig, struct pith_error *err)
+{
+	if (!init_alive(c))
+		return pith_fail(err, ESRCH, "container %s is not running", c->id);
+	/* The pidfd pins the process: after the start-time check above, no
+	 * recycled pid can receive the signal. */
+	auto_fd pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	if (pidfd < 0) {
+		if (errno != ENOSYS)
+			return pith_fail(err, errno, "container %s: pidfd_open %d", c->id, c->pid);
+		if (kill(c->pid, sig) < 0)
+			return pith_fail(err, errno, "container %s: kill %d", c->id, c->pid);
+		return 0;
+	}
+	if (!init_alive(c))
+		return pith_fail(err, ESRCH, "container %s is not running", c->id);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return pith_fail(err, errno, "container %s: signal %d to pid %d", c->id, sig, c->pid);
+	return 0;
+}

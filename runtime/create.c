@@ -1,0 +1,524 @@
+/* `create`, parent side. Order matters for "nothing left behind": the state
+ * directory exists before anything else is made, records each thing as it
+ * is made, and on any failure everything is undone here; a create killed
+ * outright leaves a "creating" state that `delete --force` can clean. */
+#include "create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "hooks.h"
+#include "init.h"
+#include "log.h"
+#include "net.h"
+#include "process.h"
+#include "procfs.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+#include "userns.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct create_ctx {
+	const struct pith_globals *g;
+	const struct create_opts *o;
+	struct spec *spec;
+	char bundle[PATH_MAX];
+	char rootfs[PATH_MAX];
+	int root_fd;                 /* --root */
+	struct container *c;
+	struct seccomp_program seccomp;
+	bool has_seccomp;
+	int fifo_fd;
+	int console_fd;
+	int sync[2];
+	pid_t pid;
+};
+
+void container_remove_dir(int parent_fd, const char *id)
+{
+	int fd = openat(parent_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+					unlinkat(fd, e->d_name, 0);
+			closedir(d);
+		} else {
+			close(fd);
+		}
+	}
+	unlinkat(parent_fd, id, AT_REMOVEDIR);
+}
+
+int write_pid_file(const char *path, pid_t pid, struct pith_error *err)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.pith-tmp", path) >= (int)sizeof(tmp))
+		return pith_fail(err, ENAMETOOLONG, "--pid-file %s", path);
+	auto_fd fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return pith_fail(err, errno, "--pid-file %s", tmp);
+	/* runc writes no newline; clients parse either way. */
+	if (dprintf(fd, "%d", (int)pid) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return pith_fail(err, e, "--pid-file %s", path);
+	}
+	return 0;
+}
+
+static void rfc3339(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%09ldZ", (long)ts.tv_nsec);
+}
+
+json_t *container_oci_state(const struct container *c)
+{
+	json_t *st = json_object();
+	json_t *v = json_object_get(c->state, "ociVersion");
+	json_object_set_new(st, "ociVersion", json_string(json_is_string(v) ? json_string_value(v) : "1.3.0"));
+	json_object_set_new(st, "id", json_string(c->id));
+	json_object_set_new(st, "status", json_string(container_status_name(c->status)));
+	if (c->status != CONTAINER_STOPPED && c->pid > 0)
+		json_object_set_new(st, "pid", json_integer(c->pid));
+	else
+		json_object_set_new(st, "pid", json_integer(0));
+	json_object_set_new(st, "bundle", json_string(c->bundle ? c->bundle : ""));
+	json_t *ann = json_object_get(c->state, "annotations");
+	json_object_set_new(st, "annotations", ann ? json_deep_copy(ann) : json_object());
+	return st;
+}
+
+int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
+			struct pith_error *err)
+{
+	if (!spec->hooks[kind].n)
+		return 0;
+	json_t *st = container_oci_state(c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	if (!text)
+		return pith_fail(err, ENOMEM, "hooks");
+	int r = hooks_run(kind, &spec->hooks[kind], text, err);
+	free(text);
+	return r;
+}
+
+int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	return spec_load_file(path, "config.json", out, err);
+}
+
+/* ---------- preparation, all before anything exists ---------- */
+
+static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
+{
+	const char *b = x->o->bundle ? x->o->bundle : ".";
+	if (!realpath(b, x->bundle))
+		return pith_fail(err, errno, "bundle %s", b);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", x->bundle);
+	if (spec_load_file(path, "config.json", &x->spec, err) < 0)
+		return -1;
+	const struct spec *s = x->spec;
+	if (!s->has_process)
+		return pith_fail(err, 0, "config.json: process: required to create a container");
+	if (!s->root.path)
+		return pith_fail(err, 0, "config.json: root.path: required");
+	char root[PATH_MAX];
+	if (s->root.path[0] == '/')
+		snprintf(root, sizeof(root), "%s", s->root.path);
+	else
+		snprintf(root, sizeof(root), "%s/%s", x->bundle, s->root.path);
+	if (!realpath(root, x->rootfs))
+		return pith_fail(err, errno, "config.json: root.path: %s", root);
+	struct stat st;
+	if (stat(x->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return pith_fail(err, ENOTDIR, "config.json: root.path: %s", root);
+	return 0;
+}
+
+static int check_preserved_fds(int n, struct pith_error *err)
+{
+	/* A preserved fd that is not open would let one of pith's own fds take
+	 * its number and slip into the container. */
+	for (int fd = 3; fd < 3 + n; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return pith_fail(err, EBADF, "--preserve-fds %d: fd %d is not open", n, fd);
+	return 0;
+}
+
+static int validate(struct create_ctx *x, struct pith_error *err)
+{
+	const struct spec *s = x->spec;
+	if (x->o->preserve_fds < 0 || x->o->preserve_fds > 4096)
+		return pith_usage_error(err, "create", "--preserve-fds: invalid count %d", x->o->preserve_fds);
+	if (check_preserved_fds(x->o->preserve_fds, err) < 0)
+		return -1;
+	if (s->process.terminal && !x->o->console_socket)
+		return pith_fail(err, 0, "config.json: process.terminal is true: --console-socket is required");
+	if (!s->process.terminal && x->o->console_socket)
+		return pith_fail(err, 0, "--console-socket given but config.json: process.terminal is false");
+	if (s->process.has_capabilities && caps_check_available(&s->process.capabilities, err) < 0)
+		return -1;
+	if (process_check_rlimits(&s->process, err) < 0)
+		return -1;
+	if (sysctl_validate(s, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int make_state_dir(struct create_ctx *x, struct pith_error *err)
+{
+	const char *root = x->g->root;
+	if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+		/* --root may be several levels deep (e.g. $XDG_RUNTIME_DIR/pith) */
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s", root);
+		for (char *p = tmp + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+		if (mkdir(root, 0700) < 0 && errno != EEXIST)
+			return pith_fail(err, errno, "--root %s", root);
+	}
+	x->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x->root_fd < 0)
+		return pith_fail(err, errno, "--root %s", root);
+	if (mkdirat(x->root_fd, x->o->id, 0700) < 0) {
+		if (errno == EEXIST)
+			return pith_fail(err, 0, "container %s already exists", x->o->id);
+		return pith_fail(err, errno, "%s/%s", root, x->o->id);
+	}
+	struct container *c = calloc(1, sizeof(*c));
+	if (!c)
+		return pith_fail(err, ENOMEM, "create");
+	x->c = c;
+	c->id = strdup(x->o->id);
+	if (asprintf(&c->dir, "%s/%s", root, x->o->id) < 0)
+		c->dir = NULL;
+	c->dirfd = openat(x->root_fd, x->o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!c->id || !c->dir || c->dirfd < 0)
+		return pith_fail(err, errno ? errno : ENOMEM, "%s/%s", root, x->o->id);
+	if (flock(c->dirfd, LOCK_EX) < 0)
+		return pith_fail(err, errno, "%s: lock", c->dir);
+	c->status = CONTAINER_CREATING;
+	c->state = json_object();
+	char now[64];
+	rfc3339(now, sizeof(now));
+	json_t *pith = json_object();
+	json_object_set_new(pith, "created", json_string(now));
+	json_object_set_new(pith, "rootfs", json_string(x->rootfs));
+	json_object_set_new(pith, "owner", json_integer(geteuid()));
+	json_object_set_new(pith, "systemd", json_boolean(x->g->systemd_cgroup));
+	json_object_set_new(c->state, "ociVersion", json_string(x->spec->oci_version));
+	json_object_set_new(c->state, "id", json_string(c->id));
+	json_object_set_new(c->state, "status", json_string("creating"));
+	json_object_set_new(c->state, "pid", json_integer(0));
+	json_object_set_new(c->state, "bundle", json_string(x->bundle));
+	json_t *ann = json_object();
+	for (size_t i = 0; i < x->spec->annotations.n; i++)
+		json_object_set_new(ann, x->spec->annotations.v[i].key, json_string(x->spec->annotations.v[i].value));
+	json_object_set_new(c->state, "annotations", ann);
+	json_object_set_new(c->state, "pith", pith);
+	c->bundle = json_string_value(json_object_get(c->state, "bundle"));
+	/* Kept for exec, delete's poststop hooks and the cgroup of a half-made container. */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if (json_dump_file(x->spec->json, path, JSON_COMPACT) < 0)
+		return pith_fail(err, errno ? errno : ENOSPC, "%s", path);
+	return container_save(c, err);
+}
+
+static int make_cgroup(struct create_ctx *x, struct pith_error *err)
+{
+	if (cgroup_create(x->spec, x->o->id, x->g->systemd_cgroup, &x->c->cgroup, err) < 0)
+		return -1;
+	json_object_set_new(json_object_get(x->c->state, "pith"), "cgroup", cgroup_to_json(x->c->cgroup));
+	return container_save(x->c, err);
+}
+
+static int make_fifo(struct create_ctx *x, struct pith_error *err)
+{
+	if (mkfifoat(x->c->dirfd, "exec.fifo", 0622) < 0)
+		return pith_fail(err, errno, "%s/exec.fifo", x->c->dir);
+	x->fifo_fd = openat(x->c->dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+	if (x->fifo_fd < 0)
+		return pith_fail(err, errno, "%s/exec.fifo", x->c->dir);
+	return 0;
+}
+
+/* pid and time namespaces take effect for children: set them up here so the
+ * cloned init is born inside. */
+static int prepare_child_namespaces(struct create_ctx *x, struct pith_error *err)
+{
+	const struct spec_linux *l = &x->spec->linux_;
+	for (size_t i = 0; i < l->n_namespaces; i++) {
+		const struct spec_namespace *ns = &l->namespaces[i];
+		if (!ns->path || (ns->type != CLONE_NEWPID && ns->type != CLONE_NEWTIME))
+			continue;
+		auto_fd fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, ns->type) < 0)
+			return pith_fail(err, errno, "linux.namespaces[%zu] (%s): %s", i, ns->name, ns->path);
+	}
+	if (!(l->new_namespaces & CLONE_NEWTIME))
+		return 0;
+	if (unshare(CLONE_NEWTIME) < 0)
+		return pith_fail(err, errno, "unshare the time namespace");
+	char offsets[128] = "";
+	size_t n = 0;
+	if (l->time_monotonic.set)
+		n += (size_t)snprintf(offsets + n, sizeof(offsets) - n, "monotonic %lld %u\n",
+				      (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs);
+	if (l->time_boottime.set)
+		n += (size_t)snprintf(offsets + n, sizeof(offsets) - n, "boottime %lld %u\n",
+				      (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
+	if (n == 0)
+		return 0;
+	auto_fd fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, offsets, n) != (ssize_t)n)
+		return pith_fail(err, errno, "linux.timeOffsets");
+	return 0;
+}
+
+static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pith_error *err)
+{
+	const struct spec_linux *l = &x->spec->linux_;
+	unsigned long flags = (unsigned long)(l->new_namespaces & ~(CLONE_NEWCGROUP | CLONE_NEWTIME));
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return pith_fail(err, errno, "clone the container's init (namespaces 0x%lx)", flags);
+	if (pid > 0)
+		return pid;
+	close(x->sync[0]);
+	struct init_args a = {
+		.spec = x->spec,
+		.rootfs = x->rootfs,
+		.sync_fd = x->sync[1],
+		.fifo_fd = x->fifo_fd,
+		.console_fd = x->console_fd,
+		.preserve_fds = x->o->preserve_fds,
+		.no_pivot = x->o->no_pivot,
+		.new_keyring = !x->o->no_new_keyring,
+		.new_userns = (l->new_namespaces & CLONE_NEWUSER) != 0,
+		.setgroups_allowed = setgroups_allowed,
+		.cgroup = x->c->cgroup,
+		.seccomp = x->has_seccomp ? &x->seccomp : NULL,
+	};
+	init_main(&a);
+}
+
+static int setup_network(struct create_ctx *x, struct pith_error *err)
+{
+	const struct spec_linux *l = &x->spec->linux_;
+	if (!(l->new_namespaces & CLONE_NEWNET) && !l->n_net_devices)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)x->pid);
+	auto_fd netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns < 0)
+		return pith_fail(err, errno, "%s", path);
+	if ((l->new_namespaces & CLONE_NEWNET) && net_loopback_up(netns, err) < 0)
+		return -1;
+	if (l->n_net_devices && net_move_devices(l->net_devices, l->n_net_devices, netns, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int write_oom_score_adj(pid_t pid, const struct spec_process *p, struct pith_error *err)
+{
+	if (!p->oom_score_adj.set)
+		return 0;
+	char path[64], val[32];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int n = snprintf(val, sizeof(val), "%lld", (long long)p->oom_score_adj.v);
+	auto_fd fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, (size_t)n) != n)
+		return pith_fail(err, errno, "process.oomScoreAdj %s", val);
+	return 0;
+}
+
+static int send_listener(struct create_ctx *x, int child_fd, struct pith_error *err)
+{
+	auto_fd pidfd = (int)syscall(SYS_pidfd_open, x->pid, 0);
+	if (pidfd < 0)
+		return pith_fail(err, errno, "pidfd_open %d", x->pid);
+	auto_fd fd = (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0);
+	if (fd < 0)
+		return pith_fail(err, errno, "linux.seccomp.listenerPath: get the listener fd");
+	json_t *st = container_oci_state(x->c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	int r = seccomp_send_listener(x->spec->linux_.seccomp.listener_path, fd, text, err);
+	free(text);
+	if (write(x->sync[0], "1", 1) != 1 && r == 0)
+		r = pith_fail(err, errno, "sync");
+	return r;
+}
+
+/* Drive the child from clone to READY. */
+static int start_init(struct create_ctx *x, struct pith_error *err)
+{
+	if (prepare_child_namespaces(x, err) < 0 || sync_pair(x->sync, err) < 0)
+		return -1;
+	const struct spec_linux *l = &x->spec->linux_;
+	bool setgroups_allowed = true;
+	/* Only an unprivileged caller mapping its own gid loses setgroups; decide before clone. */
+	if ((l->new_namespaces & CLONE_NEWUSER) && geteuid() != 0 && l->gid_mappings.n == 1 &&
+	    l->gid_mappings.v[0].size == 1 && l->gid_mappings.v[0].host_id == getegid())
+		setgroups_allowed = false;
+	x->pid = clone_init(x, setgroups_allowed, err);
+	if (x->pid < 0)
+		return -1;
+	close(x->sync[1]);
+	x->sync[1] = -1;
+
+	struct proc_stat ps;
+	if (procfs_read_stat(x->pid, &ps) == 0)
+		x->c->start_time = ps.start_time;
+	x->c->pid = x->pid;
+	json_object_set_new(x->c->state, "pid", json_integer(x->pid));
+	json_object_set_new(json_object_get(x->c->state, "pith"), "start_time", json_integer((json_int_t)x->c->start_time));
+	if (container_save(x->c, err) < 0)
+		return -1;
+
+	bool sg;
+	if ((l->new_namespaces & CLONE_NEWUSER) && userns_write_maps(x->pid, l, &sg, err) < 0)
+		return -1;
+	if (x->c->cgroup && cgroup_add_pid(x->c->cgroup, x->pid, err) < 0)
+		return -1;
+	if (write_oom_score_adj(x->pid, &x->spec->process, err) < 0 || setup_network(x, err) < 0)
+		return -1;
+
+	json_t *st = container_oci_state(x->c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	int r = text ? sync_send(x->sync[0], SYNC_GO, 0, text, err) : pith_fail(err, ENOMEM, "state");
+	free(text);
+	if (r < 0)
+		return -1;
+
+	int32_t value = 0;
+	if (x->spec->hooks[SPEC_HOOK_PRESTART].n || x->spec->hooks[SPEC_HOOK_CREATE_RUNTIME].n) {
+		if (sync_recv(x->sync[0], SYNC_HOOKS, NULL, NULL, 0, err) < 0)
+			return -1;
+		if (container_run_hooks(x->c, x->spec, SPEC_HOOK_PRESTART, err) < 0 ||
+		    container_run_hooks(x->c, x->spec, SPEC_HOOK_CREATE_RUNTIME, err) < 0)
+			return -1;
+		if (sync_send(x->sync[0], SYNC_HOOKS_DONE, 0, NULL, err) < 0)
+			return -1;
+	}
+	if (sync_recv(x->sync[0], SYNC_READY, &value, NULL, 0, err) < 0)
+		return -1;
+	if (value > 0 && send_listener(x, value, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void undo(struct create_ctx *x)
+{
+	if (x->pid > 0) {
+		kill(x->pid, SIGKILL);
+		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (x->c && x->c->cgroup) {
+		struct pith_error ignored = { 0 };
+		/* processes of a killed pid namespace vanish with its init; wait for the drain */
+		if (cgroup_kill_all(x->c->cgroup, SIGKILL, &ignored) < 0)
+			log_debug("undo: %s", ignored.msg);
+		if (cgroup_destroy(x->c->cgroup, &ignored) < 0)
+			log_warn("cleanup after a failed create: %s", ignored.msg);
+	}
+	if (x->c && x->root_fd >= 0)
+		container_remove_dir(x->root_fd, x->o->id);
+}
+
+int container_create(const struct pith_globals *g, const struct create_opts *o, struct container **out,
+		     struct pith_error *err)
+{
+	struct create_ctx x = { .g = g, .o = o, .root_fd = -1, .fifo_fd = -1, .console_fd = -1,
+				.sync = { -1, -1 } };
+	int r = container_id_check(o->id, err);
+	if (r == 0)
+		r = resolve_bundle(&x, err);
+	if (r == 0)
+		r = validate(&x, err);
+	if (r == 0 && x.spec->linux_.has_seccomp) {
+		r = seccomp_program_prepare(&x.spec->linux_.seccomp, g->root, &x.seccomp, err);
+		x.has_seccomp = r == 0;
+	}
+	if (r == 0 && o->console_socket) {
+		x.console_fd = terminal_connect_socket(o->console_socket, err);
+		r = x.console_fd < 0 ? -1 : 0;
+	}
+	if (r == 0)
+		r = make_state_dir(&x, err);
+	if (r == 0)
+		r = make_cgroup(&x, err);
+	if (r == 0)
+		r = make_fifo(&x, err);
+	if (r == 0)
+		r = start_init(&x, err);
+	if (r == 0) {
+		json_object_set_new(x.c->state, "status", json_string("created"));
+		r = container_save(x.c, err);
+	}
+	if (r == 0 && o->pid_file)
+		r = write_pid_file(o->pid_file, x.pid, err);
+	if (r < 0)
+		undo(&x);
+	if (x.sync[0] >= 0)
+		close(x.sync[0]);
+	if (x.sync[1] >= 0)
+		close(x.sync[1]);
+	if (x.fifo_fd >= 0)
+		close(x.fifo_fd);
+	if (x.console_fd >= 0)
+		close(x.console_fd);
+	if (x.root_fd >= 0)
+		close(x.root_fd);
+	if (x.has_seccomp)
+		seccomp_program_release(&x.seccomp);
+	spec_free(x.spec);
+	if (r < 0) {
+		container_free(x.c);
+		return -1;
+	}
+	x.c->status = CONTAINER_CREATED;
+	*out = x.c;
+	return 0;
+}

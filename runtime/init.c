@@ -1,0 +1,234 @@
+/* The container's init, from clone to execve. Everything that can be done in
+ * the parent was done there (parsing, cgroups, seccomp compilation, id
+ * maps); this is what can only happen inside. Before READY every error goes
+ * back to the parent over the sync socket; after it, to the container's
+ * stderr, because `create` has returned by then. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/keyctl.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "hooks.h"
+#include "process.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+
+/* Where the state JSON for hooks arrives (GO's payload). */
+static char state_json[64 * 1024];
+
+__attribute__((noreturn)) static void die_before_ready(const struct init_args *a, struct pith_error *err)
+{
+	sync_send_error(a->sync_fd, err);
+	_exit(1);
+}
+
+__attribute__((noreturn)) static void die_after_ready(struct pith_error *err)
+{
+	char buf[1400];
+	dprintf(STDERR_FILENO, "pith: %s\n", pith_error_text(err, buf, sizeof(buf)));
+	_exit(127);
+}
+
+static int join_namespaces(const struct spec_linux *l, struct pith_error *err)
+{
+	/* The user namespace first: the others may belong to it. pid and time
+	 * were joined by the parent (they take effect for children only). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < l->n_namespaces; i++) {
+			const struct spec_namespace *ns = &l->namespaces[i];
+			if (!ns->path || ns->type == CLONE_NEWPID || ns->type == CLONE_NEWTIME)
+				continue;
+			if ((pass == 0) != (ns->type == CLONE_NEWUSER))
+				continue;
+			auto_fd fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return pith_fail(err, errno, "linux.namespaces[%zu] (%s): %s", i, ns->name, ns->path);
+			if (setns(fd, ns->type) < 0)
+				return pith_fail(err, errno, "linux.namespaces[%zu] (%s): setns %s", i, ns->name,
+						 ns->path);
+		}
+	}
+	return 0;
+}
+
+static int set_names(const struct spec *s, struct pith_error *err)
+{
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return pith_fail(err, errno, "hostname \"%s\"", s->hostname);
+	if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return pith_fail(err, errno, "domainname \"%s\"", s->domainname);
+	return 0;
+}
+
+static int setup_terminal(const struct init_args *a, struct pith_error *err)
+{
+	int master = -1, slave = -1;
+	if (terminal_open("/dev/ptmx", &a->spec->process, &master, &slave, err) < 0)
+		return -1;
+	int r = terminal_send_master(a->console_fd, master, err);
+	close(master);
+	if (r == 0)
+		r = terminal_become_controlling(slave, err);
+	close(slave);
+	close(a->console_fd);
+	return r;
+}
+
+/* Hooks that run in the container get the state with the current status. */
+static const char *state_with_status(const char *status)
+{
+	static char buf[sizeof(state_json)];
+	json_t *j = json_loads(state_json, 0, NULL);
+	if (!j)
+		return state_json;
+	json_object_set_new(j, "status", json_string(status));
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!text)
+		return state_json;
+	snprintf(buf, sizeof(buf), "%s", text);
+	free(text);
+	return buf;
+}
+
+/* Everything up to READY: namespaces, filesystem, identity. */
+static int build_container(const struct init_args *a, int *proc_fd_dir, struct pith_error *err)
+{
+	const struct spec *s = a->spec;
+	const struct spec_linux *l = &s->linux_;
+
+	if (sync_recv(a->sync_fd, SYNC_GO, NULL, state_json, sizeof(state_json), err) < 0)
+		return -1;
+	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return pith_fail(err, errno, "become root in the new user namespace");
+	if (join_namespaces(l, err) < 0)
+		return -1;
+	/* After the parent moved us into our cgroup, so it is the namespace's root. */
+	if ((l->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return pith_fail(err, errno, "unshare the cgroup namespace");
+	if (a->new_keyring) {
+		long r = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0);
+		if (r < 0 && errno != ENOSYS && errno != EPERM && errno != EDQUOT)
+			return pith_fail(err, errno, "join a new session keyring");
+	}
+	if (set_names(s, err) < 0)
+		return -1;
+
+	struct rootfs_ctx ctx = {
+		.spec = s,
+		.rootfs = a->rootfs,
+		.no_pivot = a->no_pivot,
+		.in_userns = a->new_userns || (l->join_namespaces & CLONE_NEWUSER),
+		.cgroup = a->cgroup,
+	};
+	if (rootfs_prepare(&ctx, err) < 0)
+		return -1;
+	if (s->hooks[SPEC_HOOK_PRESTART].n || s->hooks[SPEC_HOOK_CREATE_RUNTIME].n) {
+		if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0 ||
+		    sync_recv(a->sync_fd, SYNC_HOOKS_DONE, NULL, NULL, 0, err) < 0)
+			return -1;
+	}
+	if (hooks_run(SPEC_HOOK_CREATE_CONTAINER, &s->hooks[SPEC_HOOK_CREATE_CONTAINER], state_json, err) < 0)
+		return -1;
+	/* The fifo lives in the host's state dir: keep a way to reopen it after
+	 * pivot_root hides the host. */
+	if (a->fifo_fd >= 0) {
+		*proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*proc_fd_dir < 0)
+			return pith_fail(err, errno, "open /proc/self/fd");
+	}
+	if (rootfs_pivot(&ctx, err) < 0)
+		return -1;
+	if (sysctl_apply(s, err) < 0)
+		return -1;
+	if (rootfs_finalize(&ctx, err) < 0)
+		return -1;
+
+	const struct spec_process *p = &s->process;
+	if (l->has_personality && process_set_personality(l->personality.domain, err) < 0)
+		return -1;
+	if (process_apply_rlimits(p, err) < 0 || process_apply_scheduling(p, false, err) < 0)
+		return -1;
+	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
+		return -1;
+	if (p->has_capabilities && caps_drop_bounding(&p->capabilities, err) < 0)
+		return -1;
+	if (process_switch_user(p, a->setgroups_allowed, err) < 0)
+		return -1;
+	if (p->has_capabilities && caps_apply(&p->capabilities, err) < 0)
+		return -1;
+	return process_finalize(p, err);
+}
+
+static int wait_for_start(const struct init_args *a, int proc_fd_dir, struct pith_error *err)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "%d", a->fifo_fd);
+	/* Blocks until `pith start` opens the read side. */
+	auto_fd fd = openat(proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pith_fail(err, errno, "open the exec fifo");
+	if (write(fd, "0", 1) != 1)
+		return pith_fail(err, errno, "write the exec fifo");
+	return 0;
+}
+
+void init_main(const struct init_args *a)
+{
+	struct pith_error err = { 0 };
+	int proc_fd_dir = -1;
+
+	/* Until READY, a dead parent means nobody will ever start us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (build_container(a, &proc_fd_dir, &err) < 0)
+		die_before_ready(a, &err);
+
+	int listener = 0;
+	if (a->seccomp && a->spec->linux_.seccomp.listener_path) {
+		/* The listener fd must reach the parent while it still exists. */
+		listener = seccomp_program_install(a->seccomp, &err);
+		if (listener < 0)
+			die_before_ready(a, &err);
+	}
+	/* From READY on, `create` may exit at any moment: its death is no longer ours. */
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (sync_send(a->sync_fd, SYNC_READY, listener, NULL, &err) < 0)
+		_exit(1);
+	if (listener > 0) {
+		/* The parent picks the fd up from /proc/<pid>/fd via pidfd_getfd. */
+		char ack;
+		if (read(a->sync_fd, &ack, 1) < 0)
+			_exit(1);
+		close(listener);
+	}
+	close(a->sync_fd);
+
+	if (a->fifo_fd >= 0 && wait_for_start(a, proc_fd_dir, &err) < 0)
+		die_after_ready(&err);
+	const struct spec_process *p = &a->spec->process;
+	if (hooks_run(SPEC_HOOK_START_CONTAINER, &a->spec->hooks[SPEC_HOOK_START_CONTAINER],
+		      state_with_status("running"), &err) < 0)
+		die_after_ready(&err);
+	if (process_apply_scheduling(p, true, &err) < 0)
+		die_after_ready(&err);
+	if (a->seccomp && !a->spec->linux_.seccomp.listener_path &&
+	    seccomp_program_install(a->seccomp, &err) < 0)
+		die_after_ready(&err);
+	process_close_fds(3 + a->preserve_fds);
+	process_exec(p, &err);
+	die_after_ready(&err);
+}

@@ -1,0 +1,86 @@
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+static int log_fd = -1;      /* -1: no --log file */
+static bool log_json;
+static bool log_debug_on;
+
+void log_setup(const char *path, bool json, bool debug)
+{
+	log_json = json;
+	log_debug_on = debug;
+	if (path && *path)
+		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+static void rfc3339_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%09ldZ", (long)ts.tv_nsec);
+}
+
+static void emit(const char *level, const char *msg)
+{
+	/* stderr always gets the text, so a human running pith sees it; the log
+	 * file gets the form its reader (podman, containerd) parses. */
+	if (strcmp(level, "debug") != 0 || log_debug_on)
+		dprintf(STDERR_FILENO, "pith: %s%s\n", strcmp(level, "error") == 0 ? "" : "warning: ", msg);
+	if (log_fd < 0)
+		return;
+	char now[64];
+	rfc3339_now(now, sizeof(now));
+	if (!log_json) {
+		dprintf(log_fd, "%s %s %s\n", now, level, msg);
+		return;
+	}
+	json_t *line = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", now);
+	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+	if (text)
+		dprintf(log_fd, "%s\n", text);
+	free(text);
+	json_decref(line);
+}
+
+void log_error(const struct pith_error *err)
+{
+	char buf[1400];
+	emit("error", pith_error_text(err, buf, sizeof(buf)));
+}
+
+static void vemit(const char *level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	emit(level, buf);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vemit("warning", fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	if (!log_debug_on)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vemit("debug", fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,24 @@
+/* Turning a prepared task into the configured process (init and exec). */
+#ifndef PITH_PROCESS_H
+#define PITH_PROCESS_H
+
+#include <stdbool.h>
+
+#include "../config/spec.h"
+#include "error.h"
+
+int process_check_rlimits(const struct spec_process *p, struct pith_error *err);
+int process_apply_rlimits(const struct spec_process *p, struct pith_error *err);
+/* ioPriority, scheduler, initial cpu affinity; with final=true the final affinity. */
+int process_apply_scheduling(const struct spec_process *p, bool final, struct pith_error *err);
+/* setgroups/setresgid/setresuid keeping the permitted capabilities. */
+int process_switch_user(const struct spec_process *p, bool setgroups_allowed, struct pith_error *err);
+/* umask, cwd, no_new_privs. */
+int process_finalize(const struct spec_process *p, struct pith_error *err);
+int process_set_personality(unsigned long domain, struct pith_error *err);
+/* Close every fd >= keep_until. */
+int process_close_fds(int keep_until);
+/* execve with a lookup in the process's own PATH; returns only on failure. */
+int process_exec(const struct spec_process *p, struct pith_error *err);
+
+#endif
