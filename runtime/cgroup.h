@@ -89,15 +89,15 @@ struct cgroup_hier {
 	unsigned ctrls;       /* CG_BIT()s this hierarchy serves (for v2: what pith uses it for) */
 	bool v2;
 	bool joined;          /* the leaf exists here and the container belongs in it */
+	int fd;               /* leaf dir while cgroup_create's struct lives, else -1 */
 };
 
 struct cgroup {
 	enum cgroup_layout layout;
 	char *path;           /* "/pith/<id>", same in every hierarchy */
-	int pith_depth;       /* leading components of path pith may remove when empty */
+	int parents;          /* parent levels above the leaf that pith created (removed when empty) */
 	struct cgroup_hier *h;
 	size_t n;
-	int leaf_fd;          /* v2 leaf dir (O_DIRECTORY), -1 when not open */
 };
 
 struct cgroup_hosts {         /* what the host mounts (detection result) */
@@ -108,13 +108,15 @@ struct cgroup_hosts {         /* what the host mounts (detection result) */
 	bool have_v2;
 };
 
+#define CG_ALWAYS (CG_BIT(CG_FREEZER) | CG_BIT(CG_PIDS) | CG_BIT(CG_MEMORY) | CG_BIT(CG_DEVICES) | \
+		   CG_BIT(CG_CPUACCT))
+
 /* cgroup.c */
 int cgroup_detect(struct cgroup_hosts *out, struct pith_error *err);
 int cgroup_parse_mountinfo(const char *text, const char *root_rewrite, struct cgroup_hosts *out,
 			   struct pith_error *err);
 void cgroup_hosts_release(struct cgroup_hosts *hs);
-int cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, char **out, int *pith_depth,
-		    struct pith_error *err);
+int cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, char **out, struct pith_error *err);
 const struct cgroup_hier *cgroup_hier_for(const struct cgroup *cg, enum cgroup_ctrl c);
 const struct cgroup_hier *cgroup_v2_hier(const struct cgroup *cg);
 /* Open <hier mount><cg path> as a directory (O_PATH|O_DIRECTORY|O_CLOEXEC). */
@@ -132,12 +134,21 @@ int cgroup_kv_u64(const char *text, const char *key, uint64_t *out);
 /* The board-aware message for a controller the host cannot provide. */
 int cgroup_missing_ctrl(enum cgroup_ctrl c, const char *what, struct pith_error *err);
 /* Controllers the resources need (CG_BIT set), with the first field needing each, for messages. */
-unsigned cgroup_needed_ctrls(const struct spec_resources *r);
+unsigned cgroup_needed_ctrls(const struct spec_resources *r, const char *why[CG__COUNT]);
+/* Write one line (value + '\n') to an already open file: files taking a list
+ * of entries (devices.allow, io.max, net_prio.ifpriomap) take one per write. */
+int cgroup_write_line(int fd, const char *file, const char *value, const char *what, struct pith_error *err);
 
 /* cgroup_v1.c: resources on v1 hierarchies. `dirs[c]` is the leaf dirfd of
  * the hierarchy serving controller c, or -1. */
 int cgroup_v1_apply(const int dirs[CG__COUNT], const struct spec_resources *r, bool update,
 		    struct pith_error *err);
+int cgroup_v1_devices(int dirfd, const struct spec_device_rule *rules, size_t n, struct pith_error *err);
+int cgroup_v1_freeze(int dirfd, bool frozen, struct pith_error *err);
+int cgroup_v1_is_frozen(int dirfd, bool *frozen, struct pith_error *err);
+int cgroup_v2_freeze(int dirfd, bool frozen, struct pith_error *err);
+int cgroup_v2_is_frozen(int dirfd, bool *frozen, struct pith_error *err);
+int cgroup_v2_rdma(int fd, const struct spec_resources *r, struct pith_error *err); /* in cgroup_v1.c */
 /* cgroup_v2.c: resources on the v2 leaf; `owned` is what v2 serves. */
 int cgroup_v2_apply(int leaf, unsigned owned, const struct spec_resources *r, bool update,
 		    struct pith_error *err);
@@ -148,10 +159,10 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, bool limit_set, int64_t *out,
 		      struct pith_error *err);
 
 /* cgroup_bpf.c: the v2 device program. */
-struct cgroup_bpf_insn { uint8_t code; uint8_t regs; int16_t off; int32_t imm; };
+struct bpf_insn;          /* <linux/bpf.h> */
 /* Build the program for the rules (last matching rule wins; no match: allow
  * unless the rules hold a wildcard). *insns is malloc()ed. */
-int cgroup_bpf_build(const struct spec_device_rule *rules, size_t n, struct cgroup_bpf_insn **insns,
+int cgroup_bpf_build(const struct spec_device_rule *rules, size_t n, struct bpf_insn **insns,
 		     size_t *n_insns, struct pith_error *err);
 /* Load and attach it to the v2 leaf (BPF_F_ALLOW_MULTI); with `replace`,
  * detach the programs attached before. */
