@@ -147,7 +147,8 @@ static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
 	if (!realpath(b, x->bundle))
 		return pith_fail(err, errno, "bundle %s", b);
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/config.json", x->bundle);
+	if (snprintf(path, sizeof(path), "%s/config.json", x->bundle) >= (int)sizeof(path))
+		return pith_fail(err, ENAMETOOLONG, "bundle %s", x->bundle);
 	if (spec_load_file(path, "config.json", &x->spec, err) < 0)
 		return -1;
 	const struct spec *s = x->spec;
@@ -156,10 +157,10 @@ static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
 	if (!s->root.path)
 		return pith_fail(err, 0, "config.json: root.path: required");
 	char root[PATH_MAX];
-	if (s->root.path[0] == '/')
-		snprintf(root, sizeof(root), "%s", s->root.path);
-	else
-		snprintf(root, sizeof(root), "%s/%s", x->bundle, s->root.path);
+	int n = s->root.path[0] == '/' ? snprintf(root, sizeof(root), "%s", s->root.path)
+				       : snprintf(root, sizeof(root), "%s/%s", x->bundle, s->root.path);
+	if (n >= (int)sizeof(root))
+		return pith_fail(err, ENAMETOOLONG, "config.json: root.path");
 	if (!realpath(root, x->rootfs))
 		return pith_fail(err, errno, "config.json: root.path: %s", root);
 	struct stat st;
