@@ -101,6 +101,20 @@ libs_of() {
 	done
 }
 
+# The containers' rootfs: busybox and the probe, nothing else.
+rootfs() {
+	local rf=$R/opt/rootfs a
+	mkdir -p "$rf"/{bin,sbin,etc,proc,sys,dev,tmp,root,run}
+	cp "$BUSYBOX" "$rf/bin/busybox"
+	# the host busybox-static is the same Debian version: same applets
+	for a in $(busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$rf/bin/$a"
+	done
+	cp "$PROBE" "$rf/bin/probe"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$rf/etc/passwd"
+	printf 'root:x:0:\n' > "$rf/etc/group"
+}
+
 initramfs() {
 	R=$CACHE/initrd-$NAME
 	rm -rf "$R"
@@ -117,6 +131,10 @@ initramfs() {
 	done
 	cp -L "${SYSROOT:-}/$LDSO" "$R/$LDSO"
 	cp "$PROBE" "$R/opt/tests/probe"
+	cp "$top/config/seccomp_default.json" "$R/opt/tests/seccomp_default.json"
+	mkdir -p "$R/opt/boards"
+	cp "$here"/profiles/*.conf "$R/opt/boards/"
+	rootfs
 	cp "$here/tests/board-tests.sh" "$R/init"
 	cp "$here/tests/cases.sh" "$R/opt/tests/cases.sh"
 	chmod 755 "$R/init"

@@ -32,3 +32,227 @@ t_arch() {
 	esac
 	echo "$a" | grep -q 'time_t 8 off_t 8' || fail "time_t/off_t must be 64-bit"
 }
+
+# ---- real containers ------------------------------------------------------------
+CASES="$CASES pith_version pith_check run_exit_code lifecycle_namespaces overlay_rootfs
+	memory_oom pids_limit cpu_limit seccomp_keyctl personality_linux32 shim_signals_logs"
+
+ROOTFS=/opt/rootfs
+CG=/sys/fs/cgroup/pith-board
+CAPS='"CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"'
+
+need_pith() { command -v pith >/dev/null || skip "pith not built for this board"; }
+
+# mkbundle DIR NAME ARGS_JSON [RESOURCES_JSON] [seccomp|noseccomp] [EXTRA_LINUX_JSON]
+# A bundle whose rootfs is DIR/rootfs when that exists (overlay test), else
+# the shared busybox rootfs, read-only.
+mkbundle() {
+	d=$1 name=$2 args=$3 res=${4:-'{}'} sc=${5:-seccomp} extra=${6:-}
+	mkdir -p "$d"
+	root=$ROOTFS ro=true
+	[ -d "$d/rootfs" ] && root=$d/rootfs ro=false
+	{
+		cat <<EOJ
+{"ociVersion": "1.0.2",
+ "root": {"path": "$root", "readonly": $ro},
+ "hostname": "board-$name",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+  "args": $args, "env": ["PATH=/bin:/sbin", "HOME=/root"], "noNewPrivileges": true,
+  "capabilities": {"bounding": [$CAPS], "effective": [$CAPS], "permitted": [$CAPS]}},
+ "mounts": [
+  {"destination": "/proc", "type": "proc", "source": "proc"},
+  {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+  {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}],
+ "linux": {
+  "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}, {"type": "cgroup"}],
+  "cgroupsPath": "/pith-board/$name",
+  "resources": $res,
+  "maskedPaths": ["/proc/kcore", "/proc/keys", "/sys/firmware"],
+  "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger"],
+EOJ
+		[ -n "$extra" ] && printf '  %s,\n' "$extra"
+		if [ "$sc" = seccomp ]; then
+			printf '  "seccomp": '
+			cat /opt/tests/seccomp_default.json
+			printf ',\n'
+		fi
+		printf '  "rootfsPropagation": "private"}}\n'
+	} > "$d/config.json"
+}
+
+# state_of ID: the "status" field of pith state
+state_of() {
+	pith state "$1" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'
+}
+pid_of() {
+	pith state "$1" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'
+}
+# wait_state ID STATUS: up to 10 s
+wait_state() {
+	i=0
+	while [ "$(state_of "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+t_pith_version() {
+	need_pith
+	pith --version || fail "pith --version failed"
+	file_arch=$(probe arch | cut -d' ' -f2)
+	echo "probe arch: $file_arch"
+}
+
+t_pith_check() {
+	need_pith
+	case $BOARD in
+	armhf) prof=rpi2-3;; armhf-on-arm64) prof=rpi4-32;; *) prof=x86-64;;
+	esac
+	PITH_BOARDS=/opt/boards pith check --board "$prof" > /tmp/check.out 2>&1
+	rc=$?
+	cat /tmp/check.out
+	[ $rc -eq 0 ] || fail "pith check --board $prof exited $rc"
+	grep -q 'cgroup v2' /tmp/check.out || fail "pith check did not see cgroup v2"
+	for c in cgroup.memory cgroup.pids cgroup.cpu seccomp ns.user clone3 openat2 pidfd; do
+		grep -q "^$c  *ok" /tmp/check.out || fail "$c is not ok"
+	done
+	if [ "$BOARD" = armhf-on-arm64 ]; then
+		grep -q '^aarch32  *ok' /tmp/check.out || fail "aarch32 not reported on a 64-bit kernel"
+	fi
+	# The same binary against a Pi-like tree with memcg off must print the Pi fix.
+	mkdir -p /tmp/fake/sys/fs/cgroup /tmp/fake/proc/self/ns
+	echo "cpuset cpu io pids" > /tmp/fake/sys/fs/cgroup/cgroup.controllers
+	for n in mnt pid net ipc uts; do : > /tmp/fake/proc/self/ns/$n; done
+	printf 'Seccomp:\t0\n' > /tmp/fake/proc/self/status
+	PITH_BOARDS=/opt/boards pith check --board rpi4-32 --proc /tmp/fake/proc --sys /tmp/fake/sys > /tmp/check2.out 2>&1
+	grep -q 'add cgroup_enable=memory to .*/boot/firmware/cmdline.txt' /tmp/check2.out ||
+		{ cat /tmp/check2.out; fail "no Pi memory-cgroup fix"; }
+}
+
+t_run_exit_code() {
+	need_pith
+	mkbundle /tmp/b-run run '["sh", "-c", "echo hello from $(hostname); exit 3"]'
+	out=$(cd /tmp/b-run && pith run --bundle /tmp/b-run run 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -eq 3 ] || fail "exit code $rc, expected 3"
+	echo "$out" | grep -q 'hello from board-run' || fail "no output from the container"
+	pith delete run 2>/dev/null
+	[ ! -d $CG/run ] || fail "cgroup $CG/run left behind"
+}
+
+t_lifecycle_namespaces() {
+	need_pith
+	mkbundle /tmp/b-life life '["sleep", "1000"]'
+	pith create --bundle /tmp/b-life life || fail "create failed"
+	[ "$(state_of life)" = created ] || fail "state after create: $(state_of life)"
+	pith start life || fail "start failed"
+	wait_state life running || fail "state after start: $(state_of life)"
+	pid=$(pid_of life)
+	[ -n "$pid" ] && [ -d /proc/$pid ] || fail "no pid in state"
+	grep -q sleep /proc/$pid/cmdline || fail "pid $pid is not the container's sleep"
+	for ns in pid mnt uts ipc net cgroup; do
+		[ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/1/ns/$ns)" ] || fail "$ns namespace not new"
+	done
+	grep -qx "$pid" $CG/life/cgroup.procs || fail "pid not in $CG/life"
+	pith kill life KILL || fail "kill failed"
+	wait_state life stopped || fail "state after kill: $(state_of life)"
+	pith delete life || fail "delete failed"
+	pith state life >/dev/null 2>&1 && fail "state still answers after delete"
+	[ ! -d $CG/life ] || fail "cgroup left behind"
+	[ ! -d /run/pith/life ] || fail "state dir left behind"
+	return 0
+}
+
+t_overlay_rootfs() {
+	need_pith
+	d=/tmp/b-ovl
+	mkdir -p $d/rootfs $d/upper $d/work
+	mount -t overlay overlay -o lowerdir=$ROOTFS,upperdir=$d/upper,workdir=$d/work $d/rootfs ||
+		fail "cannot mount overlay"
+	mkbundle $d ovl '["sh", "-c", "echo written > /inside && cat /inside"]'
+	out=$(pith run --bundle $d ovl 2>&1)
+	rc=$?
+	echo "$out"
+	pith delete ovl 2>/dev/null
+	umount $d/rootfs
+	[ $rc -eq 0 ] || fail "container failed ($rc)"
+	[ "$(cat $d/upper/inside 2>/dev/null)" = written ] || fail "write did not land in the upper dir"
+	[ ! -e $ROOTFS/inside ] || fail "write leaked into the lower dir"
+}
+
+t_memory_oom() {
+	need_pith
+	mkbundle /tmp/b-oom oom '["probe", "mem", "200"]' \
+		'{"memory": {"limit": 33554432, "swap": 33554432}}'
+	pith create --bundle /tmp/b-oom oom || fail "create failed"
+	[ "$(cat $CG/oom/memory.max)" = 33554432 ] || fail "memory.max is $(cat $CG/oom/memory.max)"
+	pith start oom || fail "start failed"
+	wait_state oom stopped || fail "not stopped: $(state_of oom)"
+	cat $CG/oom/memory.events 2>/dev/null
+	kills=$(sed -n 's/^oom_kill //p' $CG/oom/memory.events 2>/dev/null)
+	pith events --stats oom > /tmp/oom-events 2>&1
+	cat /tmp/oom-events
+	pith delete oom
+	[ "${kills:-0}" -ge 1 ] || fail "no oom_kill in memory.events"
+	grep -qi oom /tmp/oom-events || fail "pith events does not report the OOM kill"
+}
+
+t_pids_limit() {
+	need_pith
+	mkbundle /tmp/b-pids pids '["probe", "fork", "40"]' '{"pids": {"limit": 10}}'
+	out=$(pith run --bundle /tmp/b-pids pids 2>&1)
+	echo "$out"
+	pith delete pids 2>/dev/null
+	n=$(echo "$out" | sed -n 's/^fork: \([0-9]*\) of 40/\1/p')
+	[ -n "$n" ] || fail "probe did not run"
+	[ "$n" -lt 10 ] || fail "$n forks succeeded under pids.max=10"
+}
+
+t_cpu_limit() {
+	need_pith
+	mkbundle /tmp/b-cpu cpu '["sleep", "100"]' '{"cpu": {"quota": 50000, "period": 100000, "shares": 512}}'
+	pith create --bundle /tmp/b-cpu cpu || fail "create failed"
+	max=$(cat $CG/cpu/cpu.max)
+	weight=$(cat $CG/cpu/cpu.weight)
+	pith delete --force cpu
+	echo "cpu.max=$max cpu.weight=$weight"
+	[ "$max" = "50000 100000" ] || fail "cpu.max is '$max'"
+	[ "$weight" != 100 ] || fail "cpu.weight not converted from shares"
+}
+
+t_seccomp_keyctl() {
+	need_pith
+	mkbundle /tmp/b-nosc nosc '["probe", "keyctl"]' '{}' noseccomp
+	free=$(pith run --bundle /tmp/b-nosc nosc 2>&1)
+	pith delete nosc 2>/dev/null
+	echo "without a filter: $free"
+	mkbundle /tmp/b-sc sc '["sh", "-c", "grep ^Seccomp: /proc/self/status; probe keyctl"]'
+	out=$(pith run --bundle /tmp/b-sc sc 2>&1)
+	rc=$?
+	pith delete sc 2>/dev/null
+	echo "default profile: $out (rc $rc)"
+	echo "$free" | grep -q 'keyctl: ok' || fail "keyctl must work without a filter (the control)"
+	echo "$out" | grep -q 'Seccomp:.*2' || fail "no filter in the container"
+	echo "$out" | grep -q 'keyctl: E' || fail "keyctl not blocked by the default profile"
+}
+
+t_personality_linux32() {
+	need_pith
+	[ "$BOARD" = armhf-on-arm64 ] || skip "only on a 64-bit ARM kernel"
+	mkbundle /tmp/b-l32 l32 '["uname", "-m"]' '{}' seccomp '"personality": {"domain": "LINUX32"}'
+	out=$(pith run --bundle /tmp/b-l32 l32 2>&1)
+	pith delete l32 2>/dev/null
+	echo "$out"
+	echo "$out" | grep -qx armv8l || fail "uname -m with personality LINUX32: '$out'"
+}
+
+t_shim_signals_logs() {
+	need_pith
+	command -v pith-shim >/dev/null || skip "pith-shim not built yet"
+	pith-shim --help > /tmp/shim-help 2>&1
+	cat /tmp/shim-help
+	skip "pith-shim present: board test of signals and logs not written yet"
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# boards/check-boards.sh: the board tier (`make check-boards`, also run by CI).
+#  1. installs what it needs with apt-get when missing (root);
+#  2. builds pith natively and cross-builds it for armhf (make ARCH=armhf);
+#  3. runs the armhf unit tests under qemu-user when an armhf Criterion is in
+#     the sysroot (binfmt registered for the run and removed after);
+#  4. boots the three emulated boards (armhf, armhf-on-arm64, amd64), each
+#     running real containers with pith, and prints their verdicts.
+# Exit 0 only when every step passed. Kernels and sysroots are cached under
+# build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64"), JOBS.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+cd "$top"
+. "$here/lib/archive.sh"
+t0=$EPOCHREALTIME
+JOBS=${JOBS:-$(nproc)}
+failures=0
+summary=()
+
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+note() { summary+=("$*"); echo "$*"; }
+
+pith_need_pkgs build-essential pkg-config cpio busybox-static mmdebstrap \
+	gcc-arm-linux-gnueabihf qemu-user-static qemu-system-arm qemu-system-x86 ||
+	{ echo "check-boards: cannot install the tools it needs" >&2; exit 1; }
+[ -x tests/deps.sh ] && tests/deps.sh
+
+# ---- builds -------------------------------------------------------------------
+mkdir -p build/boards
+s=$EPOCHREALTIME
+if make -s -j"$JOBS" all >build/boards/build-native.log 2>&1; then
+	note "build native: ok in $(elapsed "$s") s"
+else
+	note "build native: FAIL (see build/boards/build-native.log)"; failures=$((failures + 1))
+fi
+s=$EPOCHREALTIME
+if make -s -j"$JOBS" ARCH=armhf all >build/boards/build-armhf.log 2>&1; then
+	note "build armhf: ok in $(elapsed "$s") s ($(file -b build/armhf/pith | cut -d, -f1-2))"
+else
+	tail -n 20 build/boards/build-armhf.log
+	note "build armhf: FAIL (see build/boards/build-armhf.log)"; failures=$((failures + 1))
+fi
+
+# ---- armhf unit tests under qemu-user -------------------------------------------
+SYSROOT=build/boards/sysroot-armhf
+if [ -f "$SYSROOT/usr/local/lib/pkgconfig/criterion.pc" ]; then
+	s=$EPOCHREALTIME
+	trap '"$here/binfmt.sh" off' EXIT
+	if make -s -j"$JOBS" ARCH=armhf build/armhf/tests/unit-tests >build/boards/unit-armhf.log 2>&1 &&
+		"$here/binfmt.sh" on 2>/dev/null &&
+		QEMU_LD_PREFIX=$SYSROOT build/armhf/tests/unit-tests --jobs 2 >>build/boards/unit-armhf.log 2>&1; then
+		note "unit tests armhf (qemu-user): ok in $(elapsed "$s") s: $(grep -o 'Tested: .*' build/boards/unit-armhf.log | tail -1)"
+	else
+		tail -n 20 build/boards/unit-armhf.log
+		note "unit tests armhf (qemu-user): FAIL (see build/boards/unit-armhf.log)"; failures=$((failures + 1))
+	fi
+	"$here/binfmt.sh" off
+	trap - EXIT
+else
+	note "unit tests armhf (qemu-user): skipped: no armhf Criterion in the sysroot (boards/build-criterion.sh; see boards/README.md)"
+fi
+
+# ---- the emulated boards -----------------------------------------------------------
+for b in ${BOARDS:-armhf armhf-on-arm64 amd64}; do
+	v=$("$here/board.sh" "$b" 2>build/boards/$b.stderr)
+	rc=$?
+	[ -n "$v" ] || v="board $b: FAIL (no verdict, rc $rc)"
+	note "$v"
+	[ $rc -eq 0 ] || { failures=$((failures + 1)); sed 's/^/  /' "build/boards/$b.stderr"; }
+	if grep -q '^skip - ' "build/boards/$b.log" 2>/dev/null; then
+		grep '^skip - ' "build/boards/$b.log" | sed "s/^skip - /  $b pending: /"
+	fi
+done
+
+echo
+echo "== board tier summary"
+printf '%s\n' "${summary[@]}"
+echo "board tier: $([ $failures -eq 0 ] && echo PASS || echo "FAIL ($failures)") in $(elapsed "$t0") s"
+[ $failures -eq 0 ]
