@@ -252,7 +252,5 @@ int terminal_become_controlling(int slave, struct pith_error *err)
 	for (int i = 0; i <= 2; i++)
 		if (dup2(src, i) < 0)
 			return pith_fail(err, errno, "process.terminal: dup2 to %d", i);
-	if (slave > 2)
-		close(slave);
 	return 0;
 }

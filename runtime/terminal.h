@@ -46,8 +46,9 @@ int terminal_send_master(int sockfd, int master, struct pith_error *err);
 int terminal_recv_master(int listen_or_conn_fd, int *master, struct pith_error *err);
 
 /* setsid, make slave the controlling terminal (TIOCSCTTY) and dup it to
- * 0, 1 and 2. On success `slave` is consumed: it is closed unless it is one of
- * 0-2, so only stdio hold the terminal. On failure the caller still owns it. */
+ * 0, 1 and 2 (without O_CLOEXEC). `slave` itself stays open and owned by the
+ * caller, who closes it (terminal_open's fd is O_CLOEXEC and above 2, so
+ * forgetting does not leak it into the process either). */
 int terminal_become_controlling(int slave, struct pith_error *err);
 
 #endif
