@@ -1,0 +1,120 @@
+/* Everything the container's init does to its filesystem.
+ *
+ * Called in the init (cloned with CLONE_NEWNS and the other namespaces,
+ * single-threaded, root in its user namespace), in this order:
+ *
+ *   rootfs_prepare   host mounts stop propagating in; the rootfs is bound on
+ *                    itself; config mounts in order; default devices,
+ *                    linux.devices, /dev symlinks, /dev/ptmx
+ *   rootfs_pivot     pivot_root (or MS_MOVE + chroot), chdir("/")
+ *   sysctl_apply     (sysctl.c) linux.sysctl, while /proc/sys is writable
+ *   rootfs_finalize  readonlyPaths, maskedPaths, rootfsPropagation, a
+ *                    read-only /dev or root
+ *
+ * sysctl_validate runs in the parent, before anything is created.
+ *
+ * Destinations are resolved with paths.h (no symlink leaves the rootfs) and
+ * mounts go onto the resolved fd, never onto a path string. */
+#ifndef PITH_ROOTFS_H
+#define PITH_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "../config/spec.h"
+
+struct cgroup;
+
+struct rootfs_ctx {
+	const struct spec *spec;
+	const char *rootfs;          /* absolute host path of the rootfs (bundle/root.path resolved) */
+	const char *bundle;          /* absolute host path of the bundle: relative bind sources and
+	                              * relative overlay lowerdir/upperdir/workdir are relative to it
+	                              * (runc runs its init with the bundle as cwd); NULL: the cwd */
+	bool no_pivot;               /* --no-pivot: MS_MOVE + chroot */
+	bool in_userns;              /* devices are bind-mounted from the host, not mknod'ed */
+	const struct cgroup *cgroup; /* for "cgroup"/"cgroup2" mounts (cgroup_mount_fs) */
+};
+
+/* In the parent, before anything is created: what the init would refuse
+ * (idmapped mounts, for now), so a bad config fails with nothing to undo. */
+int rootfs_validate(const struct spec *spec, struct pith_error *err);
+
+int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err);
+/* pivot_root(".", ".") + umount2(".", MNT_DETACH); MS_MOVE + chroot with
+ * --no-pivot or when the host root is an initramfs (pivot_root is EINVAL
+ * there). chdir("/") after. */
+int rootfs_pivot(const struct rootfs_ctx *ctx, struct pith_error *err);
+int rootfs_finalize(const struct rootfs_ctx *ctx, struct pith_error *err);
+
+/* sysctl.c. validate: in the parent, each key must belong to a namespace the
+ * container gets of its own (kernel.msg*, kernel.sem, kernel.shm*,
+ * fs.mqueue.*: ipc; net.*: net, not the host's; kernel.domainname and
+ * kernel.hostname (when "hostname" is not set): uts; user.*: user).
+ * apply: after the pivot, writes /proc/sys/... */
+int sysctl_validate(const struct spec *spec, struct pith_error *err);
+int sysctl_apply(const struct spec *spec, struct pith_error *err);
+/* "net.ipv4.ip_forward" -> "net/ipv4/ip_forward" (a key already written with
+ * '/' separators keeps its dots). EINVAL for empty, "." or ".." parts. */
+int sysctl_key_to_path(const char *key, char *out, size_t out_len);
+
+/* ---------- shared by rootfs.c, mounts.c, devices.c, copyup.c (not for other modules) ---------- */
+
+/* "mounts[3] (proc on /proc type proc)", for messages. */
+const char *rootfs_mount_name(const struct spec *spec, size_t i, char *buf, size_t len);
+
+/* Lexically, is dest (relative means relative to "/") the path want ("/dev")? */
+bool rootfs_dest_is(const char *dest, const char *want);
+
+/* mounts.c: mounts[i], resolved under *root_fd (the rootfs). When the mount
+ * lands on the root itself (destination "/", or a symlink to it), *root_fd
+ * is reopened so later lookups start on the new mount. */
+int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, size_t i, struct pith_error *err);
+
+/* mounts.c: mount primitives. A mount goes onto t->fd (an O_PATH fd from
+ * path_resolve_in_root) through "/proc/self/fd/N", or with move_mount.
+ * /proc/self/fd/N names what the fd was opened on, not a mount stacked
+ * there since, so changing a new mount re-resolves t->path from t->root_fd
+ * (mnt_top). After the pivot, a container without /proc uses the path
+ * strings themselves (by_path): resolution is inside its root by then. */
+struct mnt_target {
+	int root_fd;
+	const char *path;
+	int fd;
+	bool by_path;
+};
+struct mnt_attrs {                     /* MOUNT_ATTR_* */
+	unsigned long long set, clr;   /* the top mount */
+	unsigned long long rset, rclr; /* the whole tree (rro, rnosuid, ...) */
+};
+/* The string mount(2) takes for t (fd: t->fd or a re-resolved one). */
+const char *mnt_target_name(const struct mnt_target *t, int fd, char buf[32]);
+/* mount(2) onto t. Returns 0 or -errno. */
+int mnt_fs(const struct mnt_target *t, const char *src, const char *fstype, unsigned long flags,
+	   const char *data);
+/* Bind src_fd (or, when it is -1 or /proc is missing, the path src) onto t, with attributes
+ * and propagation (MS_SHARED... | MS_REC, 0 for none): open_tree +
+ * mount_setattr + move_mount when the kernel has them, else bind + remount.
+ * Only a bind without attributes takes the single mount(2). On failure *op
+ * names the syscall. Returns 0 or -errno. */
+int mnt_bind(const struct mnt_target *t, const char *src, int src_fd, bool recursive,
+	     const struct mnt_attrs *a, unsigned long propagation, const char **op);
+/* An O_PATH fd on the mount now at t (re-resolved), or -errno. */
+int mnt_top(const struct mnt_target *t);
+/* Change the attributes of the mount whose root top_fd is (mount_setattr,
+ * else a remount that keeps the flags it does not change, so flags locked
+ * in a user namespace stay set). Returns 0 or -errno. */
+int mnt_setattr(const struct mnt_target *t, int top_fd, const struct mnt_attrs *a, const char **op);
+/* MS_* (from a config's flags) to MOUNT_ATTR_* for set/clr. */
+void mnt_attrs_from_flags(unsigned long set, unsigned long clear, unsigned long long *aset,
+			  unsigned long long *aclr);
+
+/* devices.c: default devices, linux.devices, /dev symlinks, /dev/ptmx. */
+int devices_setup(const struct rootfs_ctx *ctx, int root_fd, struct pith_error *err);
+
+/* copyup.c: copy the directory tree `from` into `to` (tmpcopyup), keeping
+ * modes, owners and symlinks. */
+int copyup_tree(int from_dirfd, int to_dirfd, const char *what, struct pith_error *err);
+
+#endif
