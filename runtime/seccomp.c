@@ -4,7 +4,10 @@
  * errnoRet mean EPERM; names libseccomp does not know are skipped; a rule
  * whose action equals the default is redundant and skipped (libseccomp
  * refuses it); several conditions on one argument index mean "any of them"
- * (one rule per condition), else all conditions of an entry must hold. */
+ * (one rule per condition), else all conditions of an entry must hold; and
+ * when the default action blocks with anything but ENOSYS, a stub in front
+ * answers ENOSYS for syscalls newer than every one the profile names
+ * (seccomp_enosys.c). */
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -19,6 +22,7 @@
 #include "cleanup.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
+#include "seccomp_enosys.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -277,6 +281,23 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_program *out, struct p
 	return 0;
 }
 
+/* The arches the filter ended up with: native first, then the listed ones. */
+static size_t filter_arches(scmp_filter_ctx ctx, const struct spec_strv *listed, uint32_t *out,
+			    size_t max)
+{
+	size_t n = 0;
+	out[n++] = seccomp_arch_native();
+	for (size_t i = 0; i < listed->n && n < max; i++) {
+		uint32_t tok = arch_token(listed->v[i]);
+		bool dup = false;
+		for (size_t k = 0; k < n; k++)
+			dup |= out[k] == tok;
+		if (tok && !dup && seccomp_arch_exist(ctx, tok) == 0)
+			out[n++] = tok;
+	}
+	return n;
+}
+
 static int compile(const struct spec_seccomp *s, struct seccomp_program *out, struct pith_error *err)
 {
 	uint32_t def;
@@ -293,7 +314,17 @@ static int compile(const struct spec_seccomp *s, struct seccomp_program *out, st
 	for (size_t i = 0; i < s->n_syscalls; i++)
 		if (add_syscall(ctx, &s->syscalls[i], i, def, err) < 0)
 			return -1;
-	return export_bpf(ctx, out, err);
+	if (export_bpf(ctx, out, err) < 0)
+		return -1;
+	if (!seccomp_enosys_wanted(def))
+		return 0;
+	uint32_t arches[16];
+	size_t n = filter_arches(ctx, &s->architectures, arches, 16);
+	if (seccomp_enosys_prepend(s, arches, n, out, err) < 0) {
+		seccomp_program_release(out);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---------- flags ---------- */

@@ -32,6 +32,8 @@ struct seccomp_program {
 
 /* Compile s into out. state_root may be NULL: no cache. Unknown syscall names
  * are skipped (a profile may name calls newer than libseccomp, as runc allows);
+ * syscalls newer than the profile get ENOSYS whatever the default (runc's stub);
+ * architectures this host's kernel cannot produce are left out of the program;
  * unknown or incompatible architectures, unsupported flags and bad actions are
  * errors naming the field ("linux.seccomp.architectures[2]: ..."). */
 int seccomp_program_prepare(const struct spec_seccomp *s, const char *state_root,

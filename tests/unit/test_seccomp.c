@@ -294,7 +294,7 @@ Test(seccomp_actions, default_errno_ret_and_errno_ret)
 
 	r.s.default_errno_ret.set = false;   /* runc: ERRNO without a value is EPERM */
 	prepare_ok(&r.s, NULL, &p);
-	cr_assert_eq(eval(&p, SYS_getppid, 0, 0), RET_ERRNO(EPERM));
+	cr_assert_eq(eval(&p, 0, 0, 0), RET_ERRNO(EPERM));   /* older than getpid: the default */
 	seccomp_program_release(&p);
 }
 
@@ -404,6 +404,58 @@ Test(seccomp_rules, errno_ret_on_a_non_errno_action_is_refused)
 	one_rule_init(&r, SPEC_SCMP_ACT_ERRNO, "getppid", SPEC_SCMP_ACT_ALLOW, 0);
 	r.sc.errno_ret = (spec_u64){ true, 1 };
 	prepare_fails(&r.s, "linux.seccomp.syscalls[0]: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+}
+
+#if defined(__x86_64__)
+Test(seccomp_enosys, newer_than_the_profile_is_enosys_older_gets_the_default)
+{
+	static const uint32_t defaults[] = { SPEC_SCMP_ACT_ERRNO, SPEC_SCMP_ACT_KILL_PROCESS };
+	const char *arches[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL };
+	for (size_t i = 0; i < 2; i++) {
+		struct one_rule r;
+		struct seccomp_program p;
+		uint32_t def_ret = i == 0 ? RET_ERRNO(EPERM) : SECCOMP_RET_KILL_PROCESS;
+		one_rule_init(&r, defaults[i], "getpid", SPEC_SCMP_ACT_ALLOW, 0);
+		r.names[1] = "openat";
+		r.sc.names.n = 2;
+		r.s.architectures = (struct spec_strv){ arches, 3 };
+		prepare_ok(&r.s, NULL, &p);
+		/* x86_64: getpid 39, openat 257 */
+		cr_assert_eq(eval(&p, 39, 0, 0), SECCOMP_RET_ALLOW);
+		cr_assert_eq(eval(&p, 110, 0, 0), def_ret);          /* getppid: known, not listed */
+		cr_assert_eq(eval(&p, 257, 0, 0), SECCOMP_RET_ALLOW);
+		cr_assert_eq(eval(&p, 258, 0, 0), RET_ERRNO(ENOSYS));
+		cr_assert_eq(eval(&p, 1000, 0, 0), RET_ERRNO(ENOSYS));
+		/* x32 calls go through the x86_64 audit arch with bit 30 set. */
+		struct call x32 = { .nr = 0x40000000 | 39, .arch = AUDIT_ARCH_X86_64 };
+		cr_assert_eq(run_bpf(&p, &x32), SECCOMP_RET_ALLOW);
+		/* i386: getpid 20, openat 295 */
+		struct call c32 = { .nr = 20, .arch = AUDIT_ARCH_I386 };
+		cr_assert_eq(run_bpf(&p, &c32), SECCOMP_RET_ALLOW);
+		c32.nr = 64;
+		cr_assert_eq(run_bpf(&p, &c32), def_ret);
+		c32.nr = 296;
+		cr_assert_eq(run_bpf(&p, &c32), RET_ERRNO(ENOSYS));
+		seccomp_program_release(&p);
+	}
+}
+#endif
+
+Test(seccomp_enosys, no_stub_when_the_default_already_allows_or_says_enosys)
+{
+	struct one_rule a, b;
+	struct seccomp_program pa, pb;
+	one_rule_init(&a, SPEC_SCMP_ACT_ERRNO, "getpid", SPEC_SCMP_ACT_ALLOW, 0);
+	a.s.default_errno_ret = (spec_u64){ true, ENOSYS };
+	one_rule_init(&b, SPEC_SCMP_ACT_ERRNO, "getpid", SPEC_SCMP_ACT_ALLOW, 0);
+	b.s.default_errno_ret = (spec_u64){ true, EPERM };
+	prepare_ok(&a.s, NULL, &pa);
+	prepare_ok(&b.s, NULL, &pb);
+	cr_assert_gt(pb.len, pa.len, "the EPERM profile should carry the ENOSYS stub");
+	cr_assert_eq(eval(&pa, 1000, 0, 0), RET_ERRNO(ENOSYS));
+	cr_assert_eq(eval(&pb, 1000, 0, 0), RET_ERRNO(ENOSYS));
+	seccomp_program_release(&pa);
+	seccomp_program_release(&pb);
 }
 
 /* ---------- the default profile ---------- */
@@ -633,6 +685,49 @@ Test(seccomp_kernel, default_profile_in_a_child)
 	cr_assert_str_eq(out, expect);
 	seccomp_program_release(&p);
 	spec_free(sp);
+}
+
+/* A profile with an EPERM default: the kernel accepts the ENOSYS stub, and
+ * only calls newer than the profile get ENOSYS. */
+Test(seccomp_kernel, eperm_default_with_the_enosys_stub)
+{
+	struct one_rule r;
+	struct seccomp_program p;
+	one_rule_init(&r, SPEC_SCMP_ACT_ERRNO, "write", SPEC_SCMP_ACT_ALLOW, 0);
+	r.names[1] = "exit_group";
+	r.names[2] = "exit";
+	r.names[3] = "getpid";
+	r.sc.names.n = 4;
+	r.s.default_errno_ret = (spec_u64){ true, EPERM };
+	prepare_ok(&r.s, NULL, &p);
+	int pfd[2];
+	cr_assert_eq(pipe2(pfd, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct pith_error err;
+		close(pfd[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_program_install(&p, &err) != 0)
+			_exit(2);
+		child_report(pfd[1], "getpid", syscall(SYS_getpid));
+		child_report(pfd[1], "nr1000", syscall(1000, 0, 0, 0));
+		child_report(pfd[1], "nr0", syscall(0, -1, 0, 0));   /* x86_64 read: older, unlisted */
+		syscall(SYS_exit_group, 0);
+	}
+	close(pfd[1]);
+	char out[256] = { 0 };
+	size_t got = 0;
+	ssize_t n;
+	while ((n = read(pfd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)n;
+	close(pfd[0]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x: %s", status, out);
+	char expect[128];
+	snprintf(expect, sizeof(expect), "getpid=0\nnr1000=-%d\nnr0=-%d\n", ENOSYS, EPERM);
+	cr_assert_str_eq(out, expect);
+	seccomp_program_release(&p);
 }
 
 /* SCMP_ACT_NOTIFY end to end: the child installs, sends its listener to an
