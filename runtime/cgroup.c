@@ -388,6 +388,8 @@ static char *normalize(const char *p)
 	}
 	if (n > 1 && out[n - 1] == '/')
 		n--;
+	if (n == 0)
+		out[n++] = '/';
 	out[n] = '\0';
 	return out;
 }

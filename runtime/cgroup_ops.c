@@ -607,6 +607,21 @@ int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struc
 
 /* ---------- destroy ---------- */
 
+/* Parents under a top-level "pith" (or "pith-*") directory belong to pith
+ * whoever made them, so the last container out removes them; elsewhere only
+ * those this container's create made. rmdir fails on a non-empty or busy
+ * cgroup, so a parent still in use is never lost. */
+static int removable_parents(const struct cgroup *cg)
+{
+	const char *p = cg->path + 1;
+	size_t first = strcspn(p, "/");
+	bool ours = (first == 4 && strncmp(p, "pith", 4) == 0) || strncmp(p, "pith-", 5) == 0;
+	int depth = 0;
+	for (const char *s = p; (s = strchr(s, '/')); s++)
+		depth++;
+	return ours && depth > cg->parents ? depth : cg->parents;
+}
+
 int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 {
 	int64_t deadline = now_ms() + 1000;
@@ -619,7 +634,7 @@ int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 		if (!h->joined)
 			continue;
 		for (;;) {
-			int r = remove_made(h, cg->path, cg->parents, true);
+			int r = remove_made(h, cg->path, removable_parents(cg), true);
 			if (r == 0)
 				break;
 			if (r != -EBUSY || now_ms() > deadline)
