@@ -1,0 +1,200 @@
+/* Reads what the shim needs from the user's config.json (process.terminal)
+ * and, with --init, writes a private bundle whose config runs pith-init as
+ * PID 1. The user's bundle is never modified: the copy lives in the run dir,
+ * points root.path at the original rootfs and adds one read-only bind mount. */
+#include "shim.h"
+#include "jscan.h"
+#include "../runtime/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_MAX (8 * 1024 * 1024)
+#define MAX_SPLICES 3
+
+struct splice {
+	size_t pos, del;
+	const char *text;
+};
+
+static int read_config(const char *bundle, char **text, size_t *len, struct pith_error *err)
+{
+	char path[SHIM_PATH_MAX];
+	if (shim_path(path, sizeof(path), bundle, "config.json") < 0)
+		return pith_fail(err, ENAMETOOLONG, "%s", bundle);
+	auto_fd fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return pith_fail(err, errno, "%s", path);
+	if (st.st_size <= 0 || st.st_size > CONFIG_MAX)
+		return pith_fail(err, 0, "%s: unexpected size", path);
+	*text = malloc((size_t)st.st_size + 1);
+	if (!*text)
+		return pith_fail(err, ENOMEM, "%s", path);
+	ssize_t n = read(fd, *text, (size_t)st.st_size);
+	if (n != st.st_size) {
+		free(*text);
+		*text = NULL;
+		return pith_fail(err, n < 0 ? errno : EIO, "read %s", path);
+	}
+	(*text)[n] = '\0';
+	*len = (size_t)n;
+	return 0;
+}
+
+static bool array_empty(const char *s, size_t len, struct jspan arr)
+{
+	size_t pos = 0;
+	struct jspan e;
+	return jscan_next(s, len, arr, &pos, &e) != 1;
+}
+
+/* /dev is a tmpfs in every usual config, so the mount point can be created
+ * there even when the image itself is read-only. */
+static const char *init_destination(const char *s, size_t len, struct jspan top)
+{
+	struct jspan mounts, m, d;
+	char dest[16];
+	size_t pos = 0;
+	if (jscan_member(s, len, top, "mounts", &mounts) != 1)
+		return "/.pith-init";
+	while (jscan_next(s, len, mounts, &pos, &m) == 1)
+		if (jscan_member(s, len, m, "destination", &d) == 1 &&
+		    jscan_string(s, d, dest, sizeof(dest)) == 0 && strcmp(dest, "/dev") == 0)
+			return "/dev/.pith-init";
+	return "/.pith-init";
+}
+
+static int find_init_binary(struct shim *s, char *out, struct pith_error *err)
+{
+	char path[SHIM_PATH_MAX];
+	if (s->o.init_path)
+		snprintf(path, sizeof(path), "%s", s->o.init_path);
+	else if (shim_self_dir(path, sizeof(path) - 16) == 0)
+		strcat(path, "/pith-init");
+	else
+		return pith_fail(err, errno, "cannot find pith-init next to pith-shim");
+	if (!realpath(path, out) || access(out, X_OK) < 0)
+		return pith_fail(err, errno, "pith-init: %s", path);
+	return 0;
+}
+
+static int resolve_root(const char *s, struct jspan pathv, const char *bundle, char *out,
+			struct pith_error *err)
+{
+	char rel[SHIM_PATH_MAX], joined[SHIM_PATH_MAX * 2];
+	if (jscan_string(s, pathv, rel, sizeof(rel)) < 0)
+		return pith_fail(err, 0, "config.json: root.path: not a string");
+	if (rel[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", rel);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", bundle, rel);
+	if (!realpath(joined, out))
+		return pith_fail(err, errno, "config.json: root.path: %s", joined);
+	return 0;
+}
+
+static int write_spliced(const char *path, const char *s, size_t len, struct splice *sp, int n,
+			 struct pith_error *err)
+{
+	for (int i = 1; i < n; i++) /* insertion sort by position */
+		for (int j = i; j > 0 && sp[j].pos < sp[j - 1].pos; j--) {
+			struct splice t = sp[j];
+			sp[j] = sp[j - 1], sp[j - 1] = t;
+		}
+	size_t total = len + 1;
+	for (int i = 0; i < n; i++)
+		total += strlen(sp[i].text);
+	auto_free char *out = malloc(total);
+	if (!out)
+		return pith_fail(err, ENOMEM, "%s", path);
+	size_t o = 0, at = 0;
+	for (int i = 0; i < n; i++) {
+		memcpy(out + o, s + at, sp[i].pos - at);
+		o += sp[i].pos - at;
+		size_t t = strlen(sp[i].text);
+		memcpy(out + o, sp[i].text, t);
+		o += t;
+		at = sp[i].pos + sp[i].del;
+	}
+	memcpy(out + o, s + at, len - at);
+	o += len - at;
+	return shim_write_file_atomic(path, out, o, err);
+}
+
+static int make_init_bundle(struct shim *s, const char *c, size_t len, struct jspan top,
+			    struct jspan args, const char *bundle, struct pith_error *err)
+{
+	struct jspan root, rpath, mounts;
+	char rootfs[PATH_MAX], init[PATH_MAX], esc[PATH_MAX * 2];
+	char t_root[PATH_MAX * 2 + 4], t_args[PATH_MAX + 128], t_mount[PATH_MAX * 3];
+	if (jscan_member(c, len, top, "root", &root) != 1 ||
+	    jscan_member(c, len, root, "path", &rpath) != 1)
+		return pith_fail(err, 0, "config.json: root.path is missing");
+	if (resolve_root(c, rpath, bundle, rootfs, err) < 0 || find_init_binary(s, init, err) < 0)
+		return -1;
+	const char *dest = init_destination(c, len, top);
+
+	shim_json_escape(esc, sizeof(esc), rootfs, strlen(rootfs));
+	snprintf(t_root, sizeof(t_root), "\"%s\"", esc);
+	char extra[32] = "";
+	if (s->o.remap_exit >= 0)
+		snprintf(extra, sizeof(extra), "\"-e\",\"%d\",", s->o.remap_exit);
+	snprintf(t_args, sizeof(t_args), "[\"%s\",%s%s\"--\"%s", dest,
+		 s->o.signal_group ? "\"-g\"," : "", extra, array_empty(c, len, args) ? "" : ",");
+	shim_json_escape(esc, sizeof(esc), init, strlen(init));
+	int has_mounts = jscan_member(c, len, top, "mounts", &mounts);
+	bool first = has_mounts != 1 || array_empty(c, len, mounts);
+	snprintf(t_mount, sizeof(t_mount),
+		 "%s{\"destination\":\"%s\",\"type\":\"bind\",\"source\":\"%s\","
+		 "\"options\":[\"bind\",\"ro\",\"nosuid\",\"nodev\"]}%s",
+		 has_mounts == 1 ? (first ? "" : ",") : "\"mounts\":[", dest, esc,
+		 has_mounts == 1 ? "" : "],");
+
+	struct splice sp[MAX_SPLICES] = {
+		{ rpath.a, rpath.b - rpath.a, t_root },
+		{ args.a, 1, t_args },
+		{ has_mounts == 1 ? mounts.b - 1 : top.a + 1, 0, t_mount },
+	};
+	char dir[SHIM_PATH_MAX], path[SHIM_PATH_MAX];
+	if (shim_path(dir, sizeof(dir), s->run_dir, "bundle") < 0 ||
+	    shim_path(path, sizeof(path), dir, "config.json") < 0)
+		return pith_fail(err, ENAMETOOLONG, "%s", s->run_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return pith_fail(err, errno, "mkdir %s", dir);
+	if (write_spliced(path, c, len, sp, MAX_SPLICES, err) < 0)
+		return -1;
+	snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
+	return 0;
+}
+
+int shim_bundle_prepare(struct shim *s, struct pith_error *err)
+{
+	char bundle[PATH_MAX];
+	if (!realpath(s->o.bundle, bundle))
+		return pith_fail(err, errno, "bundle %s", s->o.bundle);
+	auto_free char *c = NULL;
+	size_t len = 0;
+	if (read_config(bundle, &c, &len, err) < 0)
+		return -1;
+	struct jspan top, proc, term, args;
+	if (jscan_value(c, len, 0, &top) < 0 || c[top.a] != '{')
+		return pith_fail(err, 0, "%s/config.json: not a JSON object", bundle);
+	if (jscan_member(c, len, top, "process", &proc) != 1 ||
+	    jscan_member(c, len, proc, "args", &args) != 1 || c[args.a] != '[')
+		return pith_fail(err, 0, "%s/config.json: process.args is missing", bundle);
+	s->terminal = jscan_member(c, len, proc, "terminal", &term) == 1 &&
+		      term.b - term.a == 4 && memcmp(c + term.a, "true", 4) == 0;
+	if (!s->o.init) {
+		snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
+		return 0;
+	}
+	if (make_init_bundle(s, c, len, top, args, bundle, err) < 0)
+		return pith_wrap(err, "--init");
+	return 0;
+}

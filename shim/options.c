@@ -1,0 +1,249 @@
+/* Command line of the supervisor. */
+#include "shim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct { int sig; const char *name; } signal_names[] = {
+	{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" }, { SIGILL, "ILL" },
+	{ SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" }, { SIGBUS, "BUS" }, { SIGFPE, "FPE" },
+	{ SIGKILL, "KILL" }, { SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
+	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" }, { SIGCHLD, "CHLD" },
+	{ SIGCONT, "CONT" }, { SIGSTOP, "STOP" }, { SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" },
+	{ SIGTTOU, "TTOU" }, { SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
+	{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" }, { SIGWINCH, "WINCH" }, { SIGIO, "IO" },
+	{ SIGPWR, "PWR" }, { SIGSYS, "SYS" },
+};
+
+/* "TERM", "SIGTERM", "15"; returns 0 when unknown. */
+int shim_parse_signal(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	if (s[0] >= '0' && s[0] <= '9') {
+		char *end;
+		long v = strtol(s, &end, 10);
+		return (*end || v <= 0 || v >= NSIG) ? 0 : (int)v;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (strcasecmp(s, signal_names[i].name) == 0)
+			return signal_names[i].sig;
+	return 0;
+}
+
+const char *shim_signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+		if (signal_names[i].sig == sig)
+			return signal_names[i].name;
+	return "?";
+}
+
+void shim_usage(FILE *f)
+{
+	fputs("usage: pith-shim --id ID --bundle DIR [options]\n"
+	      "       pith-shim ctl (--socket PATH | --id ID [--run-dir DIR])"
+	      " stop [SECONDS] | kill SIG | status | attach | resize ROWS COLS\n"
+	      "options:\n"
+	      "  --runtime PATH        OCI runtime (default: pith next to pith-shim, else PATH)\n"
+	      "  --root DIR            passed to the runtime as --root\n"
+	      "  --log FILE|-|none     k8s-file log, passthrough, or discard\n"
+	      "  --log-max-size N[k|m] rotate the log at N bytes\n"
+	      "  --log-max-files K     rotated files kept (FILE.1 .. FILE.K, default 1)\n"
+	      "  --exit-file FILE      JSON exit report, written atomically\n"
+	      "  --stop-signal SIG     signal sent by stop (default TERM)\n"
+	      "  --stop-timeout S      seconds before stop sends KILL (default 30)\n"
+	      "  --restart no|on-failure[:MAX]|always[:MAX]\n"
+	      "  --init[=PATH]         run pith-init as the container's PID 1\n"
+	      "  --remap-exit CODE     with --init: report exit CODE as 0 (e.g. 143)\n"
+	      "  --signal-group        forward signals to the process group\n"
+	      "  --foreground          do not detach (stdio passes through without --log)\n"
+	      "  --pid-file FILE       the shim's pid\n"
+	      "  --socket PATH         control socket (default RUN_DIR/ctl.sock)\n"
+	      "  --run-dir DIR         private state (default /run/pith-shim/ID)\n", f);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	uint64_t mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1024 * 1024 * 1024, end++;
+	if (*end || v > UINT64_MAX / mult)
+		return -1;
+	*out = (uint64_t)v * mult;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > 1000000000UL)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_restart(struct shim_opts *o, const char *s)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	if (n == 2 && strncmp(s, "no", 2) == 0 && !colon)
+		o->restart = RESTART_NO;
+	else if (n == 10 && strncmp(s, "on-failure", 10) == 0)
+		o->restart = RESTART_ON_FAILURE;
+	else if (n == 6 && strncmp(s, "always", 6) == 0)
+		o->restart = RESTART_ALWAYS;
+	else
+		return -1;
+	return colon ? parse_uint(colon + 1, &o->restart_max) : 0;
+}
+
+enum {
+	OPT_ID = 256, OPT_BUNDLE, OPT_RUNTIME, OPT_ROOT, OPT_LOG, OPT_LOG_SIZE, OPT_LOG_FILES,
+	OPT_EXIT_FILE, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_RESTART, OPT_INIT, OPT_REMAP,
+	OPT_GROUP, OPT_FOREGROUND, OPT_PID_FILE, OPT_SOCKET, OPT_RUN_DIR, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "bundle", required_argument, NULL, OPT_BUNDLE },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-max-size", required_argument, NULL, OPT_LOG_SIZE },
+	{ "log-max-files", required_argument, NULL, OPT_LOG_FILES },
+	{ "exit-file", required_argument, NULL, OPT_EXIT_FILE },
+	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "restart", required_argument, NULL, OPT_RESTART },
+	{ "init", optional_argument, NULL, OPT_INIT },
+	{ "remap-exit", required_argument, NULL, OPT_REMAP },
+	{ "signal-group", no_argument, NULL, OPT_GROUP },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 },
+};
+
+static int apply_opt(struct shim_opts *o, int c, const char *arg, bool *log_given,
+		     struct pith_error *err)
+{
+	unsigned u;
+	switch (c) {
+	case OPT_ID: o->id = arg; break;
+	case OPT_BUNDLE: o->bundle = arg; break;
+	case OPT_RUNTIME: o->runtime = arg; break;
+	case OPT_ROOT: o->root = arg; break;
+	case OPT_LOG:
+		*log_given = true;
+		if (strcmp(arg, "-") == 0)
+			o->log_mode = LOG_PASSTHROUGH;
+		else if (strcmp(arg, "none") == 0)
+			o->log_mode = LOG_NONE;
+		else
+			o->log_mode = LOG_FILE, o->log_path = arg;
+		break;
+	case OPT_LOG_SIZE:
+		if (parse_size(arg, &o->log_max_size) < 0)
+			return pith_fail(err, 0, "--log-max-size: not a size: %s", arg);
+		if (o->log_max_size && o->log_max_size < 4096)
+			return pith_fail(err, 0, "--log-max-size: at least 4096 bytes");
+		break;
+	case OPT_LOG_FILES:
+		if (parse_uint(arg, &u) < 0 || u > 100)
+			return pith_fail(err, 0, "--log-max-files: want 0..100: %s", arg);
+		o->log_max_files = u;
+		break;
+	case OPT_EXIT_FILE: o->exit_file = arg; break;
+	case OPT_STOP_SIGNAL:
+		if (!(o->stop_signal = shim_parse_signal(arg)))
+			return pith_fail(err, 0, "--stop-signal: unknown signal %s", arg);
+		break;
+	case OPT_STOP_TIMEOUT:
+		if (parse_uint(arg, &o->stop_timeout) < 0)
+			return pith_fail(err, 0, "--stop-timeout: not a number of seconds: %s", arg);
+		break;
+	case OPT_RESTART:
+		if (parse_restart(o, arg) < 0)
+			return pith_fail(err, 0, "--restart: want no, on-failure[:MAX] or always[:MAX]: %s", arg);
+		break;
+	case OPT_INIT: o->init = true; o->init_path = arg; break;
+	case OPT_REMAP:
+		if (parse_uint(arg, &u) < 0 || u > 255)
+			return pith_fail(err, 0, "--remap-exit: want 0..255: %s", arg);
+		o->remap_exit = (int)u;
+		break;
+	case OPT_GROUP: o->signal_group = true; break;
+	case OPT_FOREGROUND: o->foreground = true; break;
+	case OPT_PID_FILE: o->pid_file = arg; break;
+	case OPT_SOCKET: o->socket_path = arg; break;
+	case OPT_RUN_DIR: o->run_dir = arg; break;
+	default:
+		return pith_fail(err, 0, "unknown option (see --help)");
+	}
+	return 0;
+}
+
+static int check_opts(struct shim_opts *o, struct pith_error *err)
+{
+	if (!o->id || !*o->id)
+		return pith_fail(err, 0, "--id is required");
+	if (strchr(o->id, '/') || strcmp(o->id, ".") == 0 || strcmp(o->id, "..") == 0 ||
+	    strlen(o->id) > 128)
+		return pith_fail(err, 0, "--id: not a valid container id: %s", o->id);
+	if (!o->bundle)
+		return pith_fail(err, 0, "--bundle is required");
+	if (o->remap_exit >= 0 && !o->init)
+		return pith_fail(err, 0, "--remap-exit needs --init");
+	return 0;
+}
+
+int shim_parse_opts(struct shim_opts *o, int argc, char **argv, struct pith_error *err)
+{
+	*o = (struct shim_opts){
+		.stop_signal = SIGTERM, .stop_timeout = SHIM_DEFAULT_STOP_TIMEOUT,
+		.log_max_files = 1, .remap_exit = -1, .log_mode = LOG_NONE,
+	};
+	bool log_given = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			shim_usage(stdout);
+			return 1;
+		}
+		if (c == '?')
+			return pith_fail(err, 0, "unknown or incomplete option %s (see --help)",
+					 argv[optind - 1]);
+		int r = apply_opt(o, c, optarg, &log_given, err);
+		if (r < 0)
+			return r;
+	}
+	if (optind < argc)
+		return pith_fail(err, 0, "unexpected argument: %s", argv[optind]);
+	/* Run in the foreground without a log: the caller sees the output. */
+	if (!log_given && o->foreground)
+		o->log_mode = LOG_PASSTHROUGH;
+	return check_opts(o, err);
+}
