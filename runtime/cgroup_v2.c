@@ -207,13 +207,8 @@ static int v2_cpuset(int fd, const struct spec_cpu *c, struct pith_error *err)
 	return 0;
 }
 
-static int io_lines(int dfd, const struct spec_throttles *t, const char *key, const char *what, struct pith_error *err)
+static int io_lines(int fd, const struct spec_throttles *t, const char *key, const char *what, struct pith_error *err)
 {
-	if (!t->n)
-		return 0;
-	auto_fd fd = openat(dfd, "io.max", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pith_fail(err, errno, "%s: io.max %s", what, errno == ENOENT ? "is not supported on this host" : "");
 	for (size_t i = 0; i < t->n; i++) {
 		char line[96];
 		snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64 " %s=%" PRIu64, t->v[i].major, t->v[i].minor, key,
@@ -253,10 +248,17 @@ static int v2_io(int fd, const struct spec_block_io *b, struct pith_error *err)
 		if (d->weight.set && io_weight(fd, dev, d->weight.v, "linux.resources.blockIO.weightDevice", err) < 0)
 			return -1;
 	}
-	if (io_lines(fd, &b->throttle_read_bps, "rbps", "linux.resources.blockIO.throttleReadBpsDevice", err) < 0 ||
-	    io_lines(fd, &b->throttle_write_bps, "wbps", "linux.resources.blockIO.throttleWriteBpsDevice", err) < 0 ||
-	    io_lines(fd, &b->throttle_read_iops, "riops", "linux.resources.blockIO.throttleReadIOPSDevice", err) < 0 ||
-	    io_lines(fd, &b->throttle_write_iops, "wiops", "linux.resources.blockIO.throttleWriteIOPSDevice", err) < 0)
+	if (!b->throttle_read_bps.n && !b->throttle_write_bps.n && !b->throttle_read_iops.n && !b->throttle_write_iops.n)
+		return 0;
+	/* One open for every throttle: io.max takes one device line per write. */
+	auto_fd mfd = openat(fd, "io.max", O_WRONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return pith_fail(err, errno, "linux.resources.blockIO throttles: io.max %s",
+				 errno == ENOENT ? "is not supported on this host" : "cannot be opened");
+	if (io_lines(mfd, &b->throttle_read_bps, "rbps", "linux.resources.blockIO.throttleReadBpsDevice", err) < 0 ||
+	    io_lines(mfd, &b->throttle_write_bps, "wbps", "linux.resources.blockIO.throttleWriteBpsDevice", err) < 0 ||
+	    io_lines(mfd, &b->throttle_read_iops, "riops", "linux.resources.blockIO.throttleReadIOPSDevice", err) < 0 ||
+	    io_lines(mfd, &b->throttle_write_iops, "wiops", "linux.resources.blockIO.throttleWriteIOPSDevice", err) < 0)
 		return -1;
 	return 0;
 }
