@@ -1,5 +1,6 @@
 /* tmpcopyup: what the image had under a directory is copied into the tmpfs
- * mounted over it, so /tmp or /run keep their skeleton. Every name is
+ * mounted over it, so /tmp or /run keep their skeleton. The tmpfs root keeps
+ * the mode and owner its options gave it. Every name is
  * opened relative to its directory fd with O_NOFOLLOW: a symlink in the
  * image is copied as a symlink, never followed. */
 #include "rootfs.h"
@@ -142,13 +143,5 @@ int copyup_tree(int from_dirfd, int to_dirfd, const char *what, struct pith_erro
 	int r = copy_dir(from_dirfd, to_dirfd, 0);
 	if (r < 0)
 		return pith_fail(err, -r, "copy the image's %s into the tmpfs", what);
-	/* The tmpfs root takes the mode and owner of the directory it covers. */
-	struct stat st;
-	if (fstat(from_dirfd, &st) == 0) {
-		if (fchown(to_dirfd, st.st_uid, st.st_gid) < 0 && errno != EINVAL)
-			return pith_fail(err, errno, "chown the tmpfs over %s", what);
-		if (fchmod(to_dirfd, st.st_mode & 07777) < 0)
-			return pith_fail(err, errno, "chmod the tmpfs over %s", what);
-	}
 	return 0;
 }

@@ -95,12 +95,9 @@ static int bind_host_node(int root_fd, int parent, const char *base, const struc
 	return 0;
 }
 
-static int make_node(const struct rootfs_ctx *ctx, int root_fd, const struct node *n, struct pith_error *err)
+static int make_node_at(const struct rootfs_ctx *ctx, int root_fd, int parent, const char *base,
+			const struct node *n, struct pith_error *err)
 {
-	char base[NAME_MAX + 1];
-	auto_fd parent = path_resolve_parent_in_root(root_fd, n->path, PATH_CREATE_DIR, base, sizeof(base), err);
-	if (parent < 0)
-		return pith_wrap(err, "%s", n->what);
 	mode_t fmt = node_fmt(n->type);
 	if (ctx->in_userns && fmt != S_IFIFO)
 		return bind_host_node(root_fd, parent, base, n, err);
@@ -119,6 +116,15 @@ static int make_node(const struct rootfs_ctx *ctx, int root_fd, const struct nod
 	return 0;
 }
 
+static int make_node(const struct rootfs_ctx *ctx, int root_fd, const struct node *n, struct pith_error *err)
+{
+	char base[NAME_MAX + 1];
+	auto_fd parent = path_resolve_parent_in_root(root_fd, n->path, PATH_CREATE_DIR, base, sizeof(base), err);
+	if (parent < 0)
+		return pith_wrap(err, "%s", n->what);
+	return make_node_at(ctx, root_fd, parent, base, n, err);
+}
+
 static bool overridden(const struct spec *spec, const char *path)
 {
 	for (size_t i = 0; i < spec->linux_.n_devices; i++)
@@ -127,7 +133,7 @@ static bool overridden(const struct spec *spec, const char *path)
 	return false;
 }
 
-static int default_nodes(const struct rootfs_ctx *ctx, int root_fd, struct pith_error *err)
+static int default_nodes(const struct rootfs_ctx *ctx, int root_fd, int dev, struct pith_error *err)
 {
 	for (size_t i = 0; i < sizeof(default_devices) / sizeof(*default_devices); i++) {
 		if (overridden(ctx->spec, default_devices[i].path))
@@ -135,7 +141,7 @@ static int default_nodes(const struct rootfs_ctx *ctx, int root_fd, struct pith_
 		struct node n = { .path = default_devices[i].path, .type = 'c', .mode = 0666,
 				  .major = default_devices[i].major, .minor = default_devices[i].minor };
 		snprintf(n.what, sizeof(n.what), "default device %s", n.path);
-		if (make_node(ctx, root_fd, &n, err) < 0)
+		if (make_node_at(ctx, root_fd, dev, n.path + strlen("/dev/"), &n, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -161,16 +167,13 @@ static int config_nodes(const struct rootfs_ctx *ctx, int root_fd, struct pith_e
 
 /* runtime-linux.md's /dev symlinks, /dev/core when the host has a kcore
  * (runc's rule), and /dev/ptmx onto the container's own devpts. */
-static int dev_links(int root_fd, struct pith_error *err)
+static int dev_links(int dev, struct pith_error *err)
 {
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "/proc/kcore", "core" },
 	};
-	auto_fd dev = path_resolve_in_root(root_fd, "/dev", PATH_CREATE_DIR, err);
-	if (dev < 0)
-		return -1;
 	size_t n = sizeof(links) / sizeof(*links);
 	if (access("/proc/kcore", F_OK) < 0)
 		n--;
@@ -197,12 +200,15 @@ static bool dev_is_bound(const struct spec *spec)
 int devices_setup(const struct rootfs_ctx *ctx, int root_fd, struct pith_error *err)
 {
 	bool setup_dev = !dev_is_bound(ctx->spec);
+	auto_fd dev = -1;
+	if (setup_dev && (dev = path_resolve_in_root(root_fd, "/dev", PATH_CREATE_DIR, err)) < 0)
+		return -1;
 	mode_t old = umask(0); /* modes exactly as asked */
-	int r = setup_dev ? default_nodes(ctx, root_fd, err) : 0;
+	int r = setup_dev ? default_nodes(ctx, root_fd, dev, err) : 0;
 	if (r == 0)
 		r = config_nodes(ctx, root_fd, err);
 	umask(old);
 	if (r == 0 && setup_dev)
-		r = dev_links(root_fd, err);
+		r = dev_links(dev, err);
 	return r;
 }

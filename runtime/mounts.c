@@ -542,13 +542,30 @@ static int open_dest(struct entry *e, int root_fd, bool bind, const char *src, s
 	return check_dest(e, err);
 }
 
-static bool same_file(int a, int b)
+static bool is_root(int fd, const struct stat *root_st)
 {
-	struct stat sa, sb;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_dev == root_st->st_dev && st.st_ino == root_st->st_ino;
 }
 
-int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, size_t i, struct pith_error *err)
+/* Lookups from the old root fd would start under the mount just put on it. */
+static int reopen_root(const struct rootfs_ctx *ctx, int *root_fd, struct stat *root_st, const char *name,
+		       struct pith_error *err)
+{
+	int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, root_st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return pith_fail(err, e, "%s: reopen the rootfs %s", name, ctx->rootfs);
+	}
+	close(*root_fd);
+	*root_fd = fd;
+	return 0;
+}
+
+int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, struct stat *root_st, size_t i,
+		       struct pith_error *err)
 {
 	struct entry e = { .ctx = ctx, .m = &ctx->spec->mounts[i], .t.fd = -1 };
 	const struct spec_mount *m = e.m;
@@ -559,7 +576,7 @@ int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, size_t i, str
 	bool bind = m->kind != SPEC_MOUNT_FS;
 	int r = open_dest(&e, *root_fd, bind, m->source, err);
 	if (r == 0) {
-		bool on_root = same_file(e.t.fd, *root_fd);
+		bool on_root = is_root(e.t.fd, root_st);
 		bool cgroup = !bind && m->type && (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"));
 		if (bind)
 			r = do_bind(&e, m->source, m->kind == SPEC_MOUNT_RBIND, m->flags & ~NOT_OPTIONS,
@@ -568,16 +585,8 @@ int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, size_t i, str
 			r = do_cgroup(&e, err);
 		else
 			r = do_fs(&e, err);
-		if (r == 0 && on_root) {
-			/* Lookups from the old fd would start under the new mount. */
-			int fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0)
-				r = pith_fail(err, errno, "%s: reopen the rootfs %s", e.name, ctx->rootfs);
-			else {
-				close(*root_fd);
-				*root_fd = fd;
-			}
-		}
+		if (r == 0 && on_root)
+			r = reopen_root(ctx, root_fd, root_st, e.name, err);
 	}
 	if (e.t.fd >= 0)
 		close(e.t.fd);

@@ -278,6 +278,11 @@ int path_resolve_in_root(int root_fd, const char *path, int flags, struct pith_e
 			openat2_state = 1;
 			if (fd == -ENOENT && (flags & CREATE_ANY))
 				fd = create_openat2(root_fd, path, flags);
+			/* Still ENOENT: a dangling symlink on the way (/var/lock ->
+			 * /run/lock, no /run/lock yet). The walk creates its target,
+			 * inside the root, as runc does. */
+			if (fd == -ENOENT && (flags & CREATE_ANY))
+				fd = walk_resolve(root_fd, path, flags);
 			return fd >= 0 ? fd : resolve_fail(err, -fd, path);
 		}
 		openat2_state = -1;

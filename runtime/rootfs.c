@@ -55,11 +55,16 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err)
 	if (ctx->bundle && chdir(ctx->bundle) < 0)
 		return pith_fail(err, errno, "chdir to the bundle %s", ctx->bundle);
 	int root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0)
-		return pith_fail(err, errno, "open the rootfs %s", ctx->rootfs);
+	struct stat root_st;
+	if (root_fd < 0 || fstat(root_fd, &root_st) < 0) {
+		int e = errno;
+		if (root_fd >= 0)
+			close(root_fd);
+		return pith_fail(err, e, "open the rootfs %s", ctx->rootfs);
+	}
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < ctx->spec->n_mounts; i++)
-		r = mount_config_entry(ctx, &root_fd, i, err);
+		r = mount_config_entry(ctx, &root_fd, &root_st, i, err);
 	if (r == 0)
 		r = devices_setup(ctx, root_fd, err);
 	close(root_fd);

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "../config/spec.h"
@@ -67,10 +68,11 @@ const char *rootfs_mount_name(const struct spec *spec, size_t i, char *buf, size
 /* Lexically, is dest (relative means relative to "/") the path want ("/dev")? */
 bool rootfs_dest_is(const char *dest, const char *want);
 
-/* mounts.c: mounts[i], resolved under *root_fd (the rootfs). When the mount
- * lands on the root itself (destination "/", or a symlink to it), *root_fd
- * is reopened so later lookups start on the new mount. */
-int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, size_t i, struct pith_error *err);
+/* mounts.c: mounts[i], resolved under *root_fd (the rootfs, whose stat is
+ * *root_st). When the mount lands on the root itself (destination "/", or a
+ * symlink to it), both are renewed so later lookups start on the new mount. */
+int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, struct stat *root_st, size_t i,
+		       struct pith_error *err);
 
 /* mounts.c: mount primitives. A mount goes onto t->fd (an O_PATH fd from
  * path_resolve_in_root) through "/proc/self/fd/N", or with move_mount.

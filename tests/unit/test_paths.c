@@ -63,6 +63,8 @@ static void setup(void)
 	ln("loop1", "root/loop2");
 	ln("/proc/self/root", "root/m");
 	ln("/outside/secret", "root/f");
+	ln("/newdir/sub", "root/g");
+	ln("../../x/y", "root/d/dangling");
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cr_assert_geq(root_fd, 0);
 }
@@ -211,6 +213,11 @@ static void create_dirs(resolver r)
 	snprintf(p, sizeof(p), "%s/outside/fresh", base);
 	cr_expect_neq(access(p, F_OK), 0, "created outside the root");
 	snprintf(p, sizeof(p), "%s/made2", base);
+	cr_expect_neq(access(p, F_OK), 0, "created outside the root");
+	/* dangling links: their targets are made, inside the root */
+	expect(r, "g/x", PATH_CREATE_DIR, "root/newdir/sub/x");
+	expect(r, "d/dangling/z", PATH_CREATE_DIR, "root/x/y/z");
+	snprintf(p, sizeof(p), "%s/x", base);
 	cr_expect_neq(access(p, F_OK), 0, "created outside the root");
 	/* existing paths are fine */
 	expect(r, "d", PATH_CREATE_DIR, "root/d");
