@@ -363,6 +363,7 @@ Test(stop, plain_app_stops_on_sigterm_with_init, .timeout = 60)
 	struct exit_rec rec = exit_rec_read(&c);
 	dn_cleanup(&c);
 	cr_assert(ready, "%s", out);
+	cr_expect_null(strstr(out, "plain ready pid=1 "), "the app is PID 1 despite --init:\n%s", out);
 	cr_assert_eq(w, 0, "did not stop:\n%s", out);
 	/* .NET 10 installs no SIGTERM handler: the default action ends it at once, not the timeout. */
 	cr_expect_lt(took, 3000, "stop took %" PRId64 " ms (the timeout's SIGKILL, not SIGTERM?)", took);
@@ -583,6 +584,8 @@ Test(zombies, orphans_under_init_are_reaped, .timeout = 90)
 	cr_assert(done, "%s", out);
 	cr_expect_not_null(strstr(out, "orphans child spawned=50 zombies=50"), "the probe made no orphans:\n%s", out);
 	cr_expect_not_null(strstr(out, "orphans done zombies=0"), "zombies seen inside:\n%s", out);
+	/* As PID 1, .NET reaps every child itself: the point here is that the init does it. */
+	cr_expect_null(strstr(out, " pid=1 "), "the app is PID 1: --init did not put an init in front:\n%s", out);
 	cr_expect_eq(z, 0, "%d zombies in the container's pid namespace (init pid %d)", z, (int)init);
 	free(out);
 }

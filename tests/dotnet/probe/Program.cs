@@ -238,7 +238,7 @@ static class Orphans
 				break;
 			Thread.Sleep(100);
 		}
-		Console.WriteLine($"orphans done zombies={zombies} t={Program.Ms}");
+		Console.WriteLine($"orphans done zombies={zombies} pid={Environment.ProcessId} t={Program.Ms}");
 		if (args.Contains("--hold"))
 			Thread.Sleep(Timeout.Infinite);
 		return 0;
