@@ -408,6 +408,9 @@ struct entry {
 
 static int fail_op(struct entry *e, struct pith_error *err, int r, const char *op)
 {
+	if (r == -ENOSYS && e->m->recursive_attrs && !strcmp(op, "mount_setattr"))
+		return pith_fail(err, ENOSYS, "%s: recursive options (rro, rnosuid, ...) need mount_setattr "
+				 "(Linux 5.12)", e->name);
 	return pith_fail(err, -r, "%s: %s", e->name, op);
 }
 
