@@ -235,6 +235,10 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		if (slave >= 0)
 			close(slave);
 	}
+	/* without no_new_privs installing a filter needs CAP_SYS_ADMIN: before the drop */
+	bool seccomp_last = p->no_new_privileges;
+	if (r == 0 && x->seccomp && !seccomp_last && seccomp_program_install(x->seccomp, &err) < 0)
+		r = -1;
 	if (r == 0 && p->has_capabilities)
 		r = caps_drop_bounding(&p->capabilities, &err);
 	if (r == 0)
@@ -245,7 +249,7 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		r = process_finalize(p, &err);
 	if (r == 0)
 		r = process_apply_scheduling(p, true, &err);
-	if (r == 0 && x->seccomp && seccomp_program_install(x->seccomp, &err) < 0)
+	if (r == 0 && x->seccomp && seccomp_last && seccomp_program_install(x->seccomp, &err) < 0)
 		r = -1;
 	if (r == 0) {
 		/* keep only stdio, the preserved fds and the sync fd (closed by

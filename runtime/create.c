@@ -324,7 +324,10 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 		return pith_fail(err, errno, "clone the container's init (namespaces 0x%lx)", flags);
 	if (pid > 0)
 		return pid;
-	close(x->sync[0]);
+	/* The init keeps only what it needs: a stray dup of the state dir would
+	 * hold its lock, anything else could leak into the container. */
+	int keep[] = { x->sync[1], x->fifo_fd, x->console_fd };
+	process_close_fds_except(3 + x->o->preserve_fds, keep, 3);
 	struct init_args a = {
 		.spec = x->spec,
 		.rootfs = x->rootfs,

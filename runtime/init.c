@@ -106,7 +106,7 @@ static const char *state_with_status(const char *status)
 }
 
 /* Everything up to READY: namespaces, filesystem, identity. */
-static int build_container(const struct init_args *a, int *proc_fd_dir, struct pith_error *err)
+static int build_container(const struct init_args *a, int *proc_fd_dir, int *listener, struct pith_error *err)
 {
 	const struct spec *s = a->spec;
 	const struct spec_linux *l = &s->linux_;
@@ -165,6 +165,13 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, struct p
 		return -1;
 	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
 		return -1;
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
+	 * filter: do it while we still have it, as late as that allows. */
+	if (a->seccomp && !p->no_new_privileges) {
+		*listener = seccomp_program_install(a->seccomp, err);
+		if (*listener < 0)
+			return -1;
+	}
 	if (p->has_capabilities && caps_drop_bounding(&p->capabilities, err) < 0)
 		return -1;
 	if (process_switch_user(p, a->setgroups_allowed, err) < 0)
@@ -191,14 +198,18 @@ void init_main(const struct init_args *a)
 {
 	struct pith_error err = { 0 };
 	int proc_fd_dir = -1;
+	int listener = 0;
+	const struct spec_process *p = &a->spec->process;
+	/* with no_new_privs the filter goes on last, right before execve */
+	bool seccomp_last = a->seccomp && p->no_new_privileges;
 
 	/* Until READY, a dead parent means nobody will ever start us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (build_container(a, &proc_fd_dir, &err) < 0)
+	if (build_container(a, &proc_fd_dir, &listener, &err) < 0)
 		die_before_ready(a, &err);
 
-	int listener = 0;
-	if (a->seccomp && a->spec->linux_.seccomp.listener_path) {
+	if (seccomp_last && a->spec->linux_.seccomp.listener_path) {
+		seccomp_last = false;
 		/* The listener fd must reach the parent while it still exists. */
 		listener = seccomp_program_install(a->seccomp, &err);
 		if (listener < 0)
@@ -219,14 +230,12 @@ void init_main(const struct init_args *a)
 
 	if (a->fifo_fd >= 0 && wait_for_start(a, proc_fd_dir, &err) < 0)
 		die_after_ready(&err);
-	const struct spec_process *p = &a->spec->process;
 	if (hooks_run(SPEC_HOOK_START_CONTAINER, &a->spec->hooks[SPEC_HOOK_START_CONTAINER],
 		      state_with_status("running"), &err) < 0)
 		die_after_ready(&err);
 	if (process_apply_scheduling(p, true, &err) < 0)
 		die_after_ready(&err);
-	if (a->seccomp && !a->spec->linux_.seccomp.listener_path &&
-	    seccomp_program_install(a->seccomp, &err) < 0)
+	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)
 		die_after_ready(&err);
 	process_close_fds(3 + a->preserve_fds);
 	process_exec(p, &err);

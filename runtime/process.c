@@ -232,6 +232,28 @@ int process_close_fds(int keep_until)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void process_close_fds_except(int from, const int *keep, size_t n)
+{
+	int sorted[8];
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < 8; i++)
+		if (keep[i] >= from)
+			sorted[m++] = keep[i];
+	qsort(sorted, m, sizeof(int), cmp_int);
+	int lo = from;
+	for (size_t i = 0; i < m; i++) {
+		if (sorted[i] > lo)
+			syscall(SYS_close_range, (unsigned)lo, (unsigned)sorted[i] - 1, 0);
+		lo = sorted[i] + 1;
+	}
+	syscall(SYS_close_range, (unsigned)lo, ~0U, 0);
+}
+
 int process_set_personality(unsigned long domain, struct pith_error *err)
 {
 	if (personality(domain) < 0)

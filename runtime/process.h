@@ -3,6 +3,7 @@
 #define PITH_PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../config/spec.h"
 #include "error.h"
@@ -18,6 +19,8 @@ int process_finalize(const struct spec_process *p, struct pith_error *err);
 int process_set_personality(unsigned long domain, struct pith_error *err);
 /* Close every fd >= keep_until. */
 int process_close_fds(int keep_until);
+/* Close every fd >= from except those in keep (at most 8). */
+void process_close_fds_except(int from, const int *keep, size_t n);
 /* execve with a lookup in the process's own PATH; returns only on failure. */
 int process_exec(const struct spec_process *p, struct pith_error *err);
 

@@ -85,16 +85,23 @@ struct run_result h_run(char *const argv[], int timeout_s)
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	struct pollfd p[2] = { { .fd = out[0], .events = POLLIN }, { .fd = err[0], .events = POLLIN } };
-	int open_fds = 2;
-	bool timed_out = false;
+	int open_fds = 2, status = 0;
+	bool timed_out = false, exited = false;
+	/* A detached container keeps our pipes open: stop reading once the
+	 * command itself has exited and its output is drained. */
 	while (open_fds > 0) {
-		int n = poll(p, 2, 200);
+		int n = poll(p, 2, exited ? 0 : 50);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > timeout_s) {
+		if (!exited && now.tv_sec - start.tv_sec > timeout_s) {
 			timed_out = true;
 			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
 			break;
 		}
+		if (n == 0 && exited)
+			break;
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+			exited = true;
 		if (n <= 0)
 			continue;
 		for (int i = 0; i < 2; i++) {
@@ -115,8 +122,8 @@ struct run_result h_run(char *const argv[], int timeout_s)
 	for (int i = 0; i < 2; i++)
 		if (p[i].fd >= 0)
 			close(p[i].fd);
-	int status;
-	waitpid(pid, &status, 0);
+	if (!exited && !timed_out)
+		waitpid(pid, &status, 0);
 	if (timed_out)
 		r.status = -1;
 	else
