@@ -212,3 +212,20 @@ int devices_setup(const struct rootfs_ctx *ctx, int root_fd, struct pith_error *
 		r = dev_links(dev, err);
 	return r;
 }
+
+int rootfs_bind_console(int slave_fd, struct pith_error *err)
+{
+	auto_fd root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return pith_fail(err, errno, "/dev/console: open the container's /");
+	struct mnt_target t = { .root_fd = root, .path = "/dev/console" };
+	t.fd = path_resolve_in_root(root, "/dev/console", PATH_CREATE_FILE, err);
+	if (t.fd < 0)
+		return -1;
+	const char *op = "mount";
+	int r = mnt_bind(&t, NULL, slave_fd, false, NULL, 0, &op);
+	close(t.fd);
+	if (r < 0)
+		return pith_fail(err, -r, "/dev/console: bind the terminal: %s", op);
+	return 0;
+}

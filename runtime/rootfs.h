@@ -49,6 +49,11 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err);
 int rootfs_pivot(const struct rootfs_ctx *ctx, struct pith_error *err);
 int rootfs_finalize(const struct rootfs_ctx *ctx, struct pith_error *err);
 
+/* devices.c: with process.terminal, bind the pty slave onto /dev/console
+ * (config-linux.md), after rootfs_pivot and BEFORE rootfs_finalize (which may
+ * make / or /dev read-only). Needs /proc in the container. */
+int rootfs_bind_console(int slave_fd, struct pith_error *err);
+
 /* sysctl.c. validate: in the parent, each key must belong to a namespace the
  * container gets of its own (kernel.msg*, kernel.sem, kernel.shm*,
  * fs.mqueue.*: ipc; net.*: net, not the host's; kernel.domainname and

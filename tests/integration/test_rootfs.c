@@ -13,10 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "../../config/spec.h"
+#include "../../runtime/rootfs.h"
 
 /* ---------- helpers ---------- */
 
@@ -546,4 +550,57 @@ Test(rootfs, rootfs_propagation)
 		h_result_free(&r);
 		h_bundle_cleanup(&b);
 	}
+}
+
+/* ---------- direct calls (what init.c does, in a forked child) ---------- */
+
+/* In a new mount namespace: prepare + pivot into a copy of the fixture, bind
+ * a new pty's slave onto /dev/console. Exit code says what went wrong. */
+static int console_child(const char *rootfs)
+{
+	static const char cfg[] = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+		"\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\"}],"
+		"\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
+	struct pith_error err = { 0 };
+	struct spec *s = NULL;
+	if (spec_load_string(cfg, "config.json", &s, &err) < 0 || unshare(CLONE_NEWNS) < 0)
+		return 10;
+	struct rootfs_ctx ctx = { .spec = s, .rootfs = rootfs };
+	if (rootfs_prepare(&ctx, &err) < 0 || rootfs_pivot(&ctx, &err) < 0) {
+		fprintf(stderr, "%s (%d)\n", err.msg, err.errnum);
+		return 11;
+	}
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+		return 12;
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return 13;
+	if (rootfs_bind_console(slave, &err) < 0) {
+		fprintf(stderr, "%s (%d)\n", err.msg, err.errnum);
+		return 14;
+	}
+	struct stat a, c;
+	if (fstat(slave, &a) < 0 || stat("/dev/console", &c) < 0)
+		return 15;
+	return a.st_rdev == c.st_rdev && S_ISCHR(c.st_mode) ? 0 : 16;
+}
+
+Test(rootfs_direct, console_is_the_terminal)
+{
+	struct bundle b;
+	h_bundle_init(&b, "rfsconsole");
+	char root[300];
+	own_rootfs(&b, root, sizeof(root));
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(console_child(root));
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	h_bundle_cleanup(&b);
 }
