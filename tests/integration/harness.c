@@ -62,6 +62,16 @@ static void drain(int fd, char **buf, size_t *len, size_t *cap)
 	(*buf)[*len] = '\0';
 }
 
+static int extra_fd = -1;
+
+struct run_result h_run_with_fd3(char *const argv[], int timeout_s, int fd)
+{
+	extra_fd = fd;
+	struct run_result r = h_run(argv, timeout_s);
+	extra_fd = -1;
+	return r;
+}
+
 struct run_result h_run(char *const argv[], int timeout_s)
 {
 	struct run_result r = { .status = -1 };
@@ -74,6 +84,8 @@ struct run_result h_run(char *const argv[], int timeout_s)
 		dup2(null, 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (extra_fd >= 0)
+			dup2(extra_fd, 3); /* dup2 clears O_CLOEXEC on the new fd */
 		execv(argv[0], argv);
 		_exit(127);
 	}

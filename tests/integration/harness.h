@@ -23,6 +23,8 @@ const char *h_root(void);
 /* Run argv (NULL-terminated) with stdin from /dev/null, capture stdout and stderr,
  * kill it after timeout_s. */
 struct run_result h_run(char *const argv[], int timeout_s);
+/* The same, with fd placed at 3 in the child (for --preserve-fds). */
+struct run_result h_run_with_fd3(char *const argv[], int timeout_s, int fd);
 /* Run build/pith with --root h_root() prepended; args NULL-terminated. */
 struct run_result h_pith(const char *arg, ...) __attribute__((sentinel));
 void h_result_free(struct run_result *r);
