@@ -96,6 +96,7 @@ struct cgroup {
 	enum cgroup_layout layout;
 	char *path;           /* "/pith/<id>", same in every hierarchy */
 	int parents;          /* parent levels above the leaf that pith created (removed when empty) */
+	bool fresh;           /* made by cgroup_create in this process: `joined` is exact */
 	struct cgroup_hier *h;
 	size_t n;
 };

@@ -363,6 +363,7 @@ int cgroup_create(const struct spec *spec, const char *id, bool systemd, struct 
 		cgroup_free(cg);
 		return pith_wrap(err, "cgroup");
 	}
+	cg->fresh = true;
 	*out = cg;
 	return 0;
 }
@@ -382,9 +383,13 @@ int cgroup_add_pid(const struct cgroup *cg, pid_t pid, struct pith_error *err)
 {
 	for (size_t k = 0; k < cg->n; k++) {
 		const struct cgroup_hier *h = &cg->h[k];
-		if (!h->joined)
+		/* From state.json, `update` may have joined more hierarchies
+		 * since: a leaf that exists there is the container's too. */
+		if (!h->joined && (cg->fresh || h->v2 || !h->ctrls))
 			continue;
 		auto_fd fd = cgroup_open_leaf(cg, h, err);
+		if (fd < 0 && !h->joined)
+			continue;
 		if (fd < 0)
 			return -1;
 		if (write_pid(fd, pid, h->mount, err) < 0)
@@ -631,7 +636,8 @@ int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 			close(h->fd);
 			h->fd = -1;
 		}
-		if (!h->joined)
+		/* Not joined at create may still have been joined by update. */
+		if (!h->joined && (cg->fresh || !h->ctrls))
 			continue;
 		for (;;) {
 			int r = remove_made(h, cg->path, removable_parents(cg), true);
