@@ -194,7 +194,7 @@ static int validate(struct create_ctx *x, struct pith_error *err)
 		return -1;
 	if (process_check_rlimits(&s->process, err) < 0)
 		return -1;
-	if (sysctl_validate(s, err) < 0)
+	if (sysctl_validate(s, err) < 0 || rootfs_validate(s, err) < 0)
 		return -1;
 	return 0;
 }
@@ -274,7 +274,10 @@ static int make_cgroup(struct create_ctx *x, struct pith_error *err)
 
 static int make_fifo(struct create_ctx *x, struct pith_error *err)
 {
-	if (mkfifoat(x->c->dirfd, "exec.fifo", 0622) < 0)
+	/* 0622 despite the umask: an init that is not host root (user
+	 * namespace, non-root process.user) must be able to open it to write */
+	if (mkfifoat(x->c->dirfd, "exec.fifo", 0622) < 0 ||
+	    fchmodat(x->c->dirfd, "exec.fifo", 0622, 0) < 0)
 		return pith_fail(err, errno, "%s/exec.fifo", x->c->dir);
 	x->fifo_fd = openat(x->c->dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
 	if (x->fifo_fd < 0)
@@ -331,6 +334,7 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 	struct init_args a = {
 		.spec = x->spec,
 		.rootfs = x->rootfs,
+		.bundle = x->bundle,
 		.sync_fd = x->sync[1],
 		.fifo_fd = x->fifo_fd,
 		.console_fd = x->console_fd,

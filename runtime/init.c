@@ -82,6 +82,8 @@ static int setup_terminal(const struct init_args *a, struct pith_error *err)
 	int r = terminal_send_master(a->console_fd, master, err);
 	close(master);
 	if (r == 0)
+		r = rootfs_bind_console(slave, err);
+	if (r == 0)
 		r = terminal_become_controlling(slave, err);
 	close(slave);
 	close(a->console_fd);
@@ -131,6 +133,7 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 	struct rootfs_ctx ctx = {
 		.spec = s,
 		.rootfs = a->rootfs,
+		.bundle = a->bundle,
 		.no_pivot = a->no_pivot,
 		.in_userns = a->new_userns || (l->join_namespaces & CLONE_NEWUSER),
 		.cgroup = a->cgroup,
@@ -155,15 +158,16 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return -1;
 	if (sysctl_apply(s, err) < 0)
 		return -1;
+	const struct spec_process *p = &s->process;
+	/* /dev/console must be bound before finalize can make /dev read-only */
+	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
+		return -1;
 	if (rootfs_finalize(&ctx, err) < 0)
 		return -1;
 
-	const struct spec_process *p = &s->process;
 	if (l->has_personality && process_set_personality(l->personality.domain, err) < 0)
 		return -1;
 	if (process_apply_rlimits(p, err) < 0 || process_apply_scheduling(p, false, err) < 0)
-		return -1;
-	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
 		return -1;
 	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
 	 * filter: do it while we still have it, as late as that allows. */

@@ -13,6 +13,7 @@ struct seccomp_program;
 struct init_args {
 	const struct spec *spec;
 	const char *rootfs;            /* absolute host path */
+	const char *bundle;            /* absolute; relative mount sources start here */
 	int sync_fd;                   /* child's end of the sync socketpair */
 	int fifo_fd;                   /* O_PATH of <state>/exec.fifo; -1 for run without a fifo */
 	int console_fd;                /* connected --console-socket, or -1 */

@@ -52,7 +52,9 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err)
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return pith_fail(err, errno, "bind the rootfs %s onto itself", ctx->rootfs);
-	if (ctx->bundle && chdir(ctx->bundle) < 0)
+	/* In a user namespace the bundle may be closed to the container's root:
+	 * only relative mount sources need it, and they fail with their own error. */
+	if (ctx->bundle && chdir(ctx->bundle) < 0 && errno != EACCES)
 		return pith_fail(err, errno, "chdir to the bundle %s", ctx->bundle);
 	int root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct stat root_st;
