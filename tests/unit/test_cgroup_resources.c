@@ -389,8 +389,8 @@ Test(cgroup_bpf, program_tests_rules_last_first_and_ends_allowing)
 	struct pith_error err = { 0 };
 	cr_assert_eq(cgroup_bpf_build(rules, 2, &p, &n, &err), 0, "%s", err.msg);
 	/* prologue 6; rule c 1:3 rwm: type, major, minor tests + mov + exit = 5;
-	 * deny all: mov + exit = 2; epilogue 2. */
-	cr_assert_eq(n, 6 + 5 + 2 + 2);
+	 * deny all: mov + exit = 2 and nothing after it (unreachable). */
+	cr_assert_eq(n, 6 + 5 + 2);
 	cr_assert_eq(p[6].code, BPF_JMP | BPF_JNE | BPF_K);
 	cr_assert_eq(p[6].imm, BPF_DEVCG_DEV_CHAR);
 	cr_assert_eq(p[6].off, 4, "jumps past its block");
@@ -400,7 +400,12 @@ Test(cgroup_bpf, program_tests_rules_last_first_and_ends_allowing)
 	cr_assert_eq(p[8].off, 2);
 	cr_assert_eq(p[9].imm, 1, "allow");
 	cr_assert_eq(p[11].imm, 0, "the wildcard denies");
-	cr_assert_eq(p[13].imm, 1, "no match: allow, like an inherited v1 list");
+	cr_assert_eq(p[12].code, BPF_JMP | BPF_EXIT);
+	free(p);
+	/* without a wildcard, no match falls through to allow */
+	cr_assert_eq(cgroup_bpf_build(rules + 1, 1, &p, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 6 + 5 + 2);
+	cr_assert_eq(p[11].imm, 1, "no match: allow, like an inherited v1 list");
 	free(p);
 }
 
