@@ -434,9 +434,11 @@ static void seed_json_hash(void)
 	if (done)
 		return;
 	done = true;
-	const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
-	if (!r)
+	const void *at_random = (const void *)getauxval(AT_RANDOM);
+	if (!at_random)
 		return;
+	uint64_t r[2];
+	memcpy(r, at_random, sizeof(r)); /* not aligned: a plain load traps on some ARM cores */
 	uint64_t x = r[0] ^ (r[1] * 0x9e3779b97f4a7c15ULL); /* don't expose the stack guard bytes */
 	x ^= x >> 31;
 	x *= 0xbf58476d1ce4e5b9ULL;
