@@ -140,7 +140,7 @@ initramfs() {
 	chmod 755 "$R/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
-	printf 'BOARD=%s\nBOARD_TESTS="%s"\n' "$NAME" "${BOARD_TESTS:-}" > "$R/etc/board.conf"
+	printf 'BOARD=%s\nBOARD_TESTS="%s"\nCASE_TIMEOUT=%s\n' "$NAME" "${BOARD_TESTS:-}" "${CASE_TIMEOUT:-45}" > "$R/etc/board.conf"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
 }
 

@@ -7,7 +7,8 @@
 #  4. boots the three emulated boards (armhf, armhf-on-arm64, amd64), each
 #     running real containers with pith, and prints their verdicts.
 # Exit 0 only when every step passed. Kernels and sysroots are cached under
-# build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64"), JOBS.
+# build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64"), JOBS,
+# NATIVE_BUILD (default build), ARMHF_BUILD (default build/armhf).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -15,6 +16,8 @@ cd "$top"
 . "$here/lib/archive.sh"
 t0=$EPOCHREALTIME
 JOBS=${JOBS:-$(nproc)}
+NATIVE_BUILD=${NATIVE_BUILD:-build}
+ARMHF_BUILD=${ARMHF_BUILD:-build/armhf}
 failures=0
 summary=()
 
@@ -29,14 +32,14 @@ pith_need_pkgs build-essential pkg-config cpio busybox-static mmdebstrap \
 # ---- builds -------------------------------------------------------------------
 mkdir -p build/boards
 s=$EPOCHREALTIME
-if make -s -j"$JOBS" all >build/boards/build-native.log 2>&1; then
+if make -s -j"$JOBS" BUILD="$NATIVE_BUILD" all >build/boards/build-native.log 2>&1; then
 	note "build native: ok in $(elapsed "$s") s"
 else
 	note "build native: FAIL (see build/boards/build-native.log)"; failures=$((failures + 1))
 fi
 s=$EPOCHREALTIME
-if make -s -j"$JOBS" ARCH=armhf all >build/boards/build-armhf.log 2>&1; then
-	note "build armhf: ok in $(elapsed "$s") s ($(file -b build/armhf/pith | cut -d, -f1-2))"
+if make -s -j"$JOBS" ARCH=armhf BUILD="$ARMHF_BUILD" all >build/boards/build-armhf.log 2>&1; then
+	note "build armhf: ok in $(elapsed "$s") s ($(file -b "$ARMHF_BUILD/pith" | cut -d, -f1-2))"
 else
 	tail -n 20 build/boards/build-armhf.log
 	note "build armhf: FAIL (see build/boards/build-armhf.log)"; failures=$((failures + 1))
@@ -47,9 +50,9 @@ SYSROOT=build/boards/sysroot-armhf
 if [ -f "$SYSROOT/usr/local/lib/pkgconfig/criterion.pc" ]; then
 	s=$EPOCHREALTIME
 	trap '"$here/binfmt.sh" off' EXIT
-	if make -s -j"$JOBS" ARCH=armhf build/armhf/tests/unit-tests >build/boards/unit-armhf.log 2>&1 &&
+	if make -s -j"$JOBS" ARCH=armhf BUILD="$ARMHF_BUILD" "$ARMHF_BUILD/tests/unit-tests" >build/boards/unit-armhf.log 2>&1 &&
 		"$here/binfmt.sh" on 2>/dev/null &&
-		QEMU_LD_PREFIX=$SYSROOT build/armhf/tests/unit-tests --jobs 2 >>build/boards/unit-armhf.log 2>&1; then
+		QEMU_LD_PREFIX=$SYSROOT "$ARMHF_BUILD/tests/unit-tests" --jobs 2 >>build/boards/unit-armhf.log 2>&1; then
 		note "unit tests armhf (qemu-user): ok in $(elapsed "$s") s: $(grep -o 'Tested: .*' build/boards/unit-armhf.log | tail -1)"
 	else
 		tail -n 20 build/boards/unit-armhf.log
@@ -63,7 +66,8 @@ fi
 
 # ---- the emulated boards -----------------------------------------------------------
 for b in ${BOARDS:-armhf armhf-on-arm64 amd64}; do
-	v=$("$here/board.sh" "$b" 2>build/boards/$b.stderr)
+	case $b in amd64) dir=$NATIVE_BUILD;; *) dir=$ARMHF_BUILD;; esac
+	v=$("$here/board.sh" "$b" "$dir" 2>build/boards/$b.stderr)
 	rc=$?
 	[ -n "$v" ] || v="board $b: FAIL (no verdict, rc $rc)"
 	note "$v"

@@ -28,12 +28,18 @@ echo "# controllers: $(cat /sys/fs/cgroup/cgroup.controllers) | subtree: $(cat /
 
 run_case() {
 	out=/tmp/case-$1.out
-	( "t_$1" ) > "$out" 2>&1
+	( set -x; "t_$1" ) > "$out" 2>&1 &
+	pid=$!
+	# A hung case must not hang the board: kill it after CASE_TIMEOUT seconds.
+	( sleep "${CASE_TIMEOUT:-45}"; kill -9 $pid 2>/dev/null && echo "timed out after ${CASE_TIMEOUT:-45} s" >> "$out" ) &
+	dog=$!
+	wait $pid
 	rc=$?
+	kill $dog 2>/dev/null
 	case $rc in
 	0) echo "ok - $1";;
-	77) echo "skip - $1: $(tail -n 1 "$out")";;
-	*) echo "not ok - $1 (rc $rc)"; sed 's/^/#   /' "$out" | tail -n 25;;
+	77) echo "skip - $1: $(grep -v '^+' "$out" | tail -n 1)";;
+	*) echo "not ok - $1 (rc $rc)"; sed 's/^/#   /' "$out" | tail -n 40;;
 	esac
 }
 
