@@ -10,11 +10,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_ARGS 24
+/* A runtime that hangs (a lock never released, a hook that never ends)
+ * must turn into an error the caller can read, not a frozen shim. */
+#define RUNTIME_TIMEOUT_MS (120 * 1000)
 
 void shim_child_reset(const struct shim *s)
 {
@@ -84,10 +89,18 @@ int shim_runtime(struct shim *s, const char *const *args, int in, int out, int e
 		return pith_fail(err, errno, "fork for %s %s", s->runtime, args[0]);
 	if (pid == 0)
 		child_exec(s, argv, fds);
+	auto_fd pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	bool hung = pidfd >= 0 && poll(&pfd, 1, RUNTIME_TIMEOUT_MS) == 0;
+	if (hung)
+		kill(pid, SIGKILL);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return pith_fail(err, errno, "wait for %s %s", s->runtime, args[0]);
+	if (hung)
+		return pith_fail(err, ETIMEDOUT, "%s %s %s: no answer after %d s, killed", s->runtime,
+				 args[0], s->o.id, RUNTIME_TIMEOUT_MS / 1000);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (WIFEXITED(st))

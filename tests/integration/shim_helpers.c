@@ -47,7 +47,7 @@ static const char *abs_build_file(const char *name)
 	return path[k];
 }
 
-int64_t now_ms(void)
+int64_t shimt_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -248,18 +248,18 @@ int shim_env_runtime(struct shim_env *e, const char *const *args)
 	return wait_status(pid);
 }
 
-bool wait_for_file(const char *path, int timeout_ms)
+bool shimt_wait_file(const char *path, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = shimt_now_ms() + timeout_ms;
 	while (access(path, F_OK) != 0) {
-		if (now_ms() > end)
+		if (shimt_now_ms() > end)
 			return false;
 		usleep(10000);
 	}
 	return true;
 }
 
-char *read_whole(const char *path, size_t *len)
+char *shimt_read(const char *path, size_t *len)
 {
 	/* read to EOF: /proc files report a size of 0 */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -284,15 +284,15 @@ char *read_whole(const char *path, size_t *len)
 	return buf;
 }
 
-pid_t read_pid_file(const char *path)
+pid_t shimt_read_pid(const char *path)
 {
-	char *s = read_whole(path, NULL);
+	char *s = shimt_read(path, NULL);
 	pid_t pid = s ? (pid_t)atoi(s) : 0;
 	free(s);
 	return pid;
 }
 
-long json_int(const char *json, const char *key, long def)
+long shimt_json_int(const char *json, const char *key, long def)
 {
 	char pat[64];
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
@@ -300,7 +300,7 @@ long json_int(const char *json, const char *key, long def)
 	return p ? strtol(p + strlen(pat), NULL, 10) : def;
 }
 
-int json_bool(const char *json, const char *key)
+int shimt_json_bool(const char *json, const char *key)
 {
 	char pat[64];
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
@@ -316,10 +316,10 @@ pid_t shim_env_container_pid(struct shim_env *e)
 	const char *args[] = { "status", NULL };
 	if (shim_env_ctl(e, buf, sizeof(buf), args) != 0)
 		return 0;
-	return (pid_t)json_int(buf, "pid", 0);
+	return (pid_t)shimt_json_int(buf, "pid", 0);
 }
 
-bool pid_alive(pid_t pid)
+bool shimt_pid_alive(pid_t pid)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -352,8 +352,8 @@ void shim_env_cleanup(struct shim_env *e)
 {
 	if (!e->dir[0])
 		return;
-	pid_t shim = read_pid_file(e->pid_file);
-	if (shim > 0 && pid_alive(shim))
+	pid_t shim = shimt_read_pid(e->pid_file);
+	if (shim > 0 && shimt_pid_alive(shim))
 		kill(shim, SIGKILL);
 	const char *del[] = { "delete", "--force", e->id, NULL };
 	shim_env_runtime(e, del);

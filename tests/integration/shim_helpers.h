@@ -47,18 +47,18 @@ int shim_env_ctl(struct shim_env *e, char *out, size_t cap, const char *const *a
 /* `RUNTIME --root R ARGS...` exit status. */
 int shim_env_runtime(struct shim_env *e, const char *const *args);
 
-bool wait_for_file(const char *path, int timeout_ms);
+bool shimt_wait_file(const char *path, int timeout_ms);
 /* Whole file, NUL-terminated, malloc'd; NULL when absent. */
-char *read_whole(const char *path, size_t *len);
-pid_t read_pid_file(const char *path);
+char *shimt_read(const char *path, size_t *len);
+pid_t shimt_read_pid(const char *path);
 /* The container's host pid from the shim's status answer, 0 if none. */
 pid_t shim_env_container_pid(struct shim_env *e);
 /* Integer member "key" of a flat JSON text; def when absent. */
-long json_int(const char *json, const char *key, long def);
+long shimt_json_int(const char *json, const char *key, long def);
 /* true/false member; -1 when absent. */
-int json_bool(const char *json, const char *key);
-int64_t now_ms(void);
+int shimt_json_bool(const char *json, const char *key);
+int64_t shimt_now_ms(void);
 /* True while pid exists and is not a zombie. */
-bool pid_alive(pid_t pid);
+bool shimt_pid_alive(pid_t pid);
 
 #endif

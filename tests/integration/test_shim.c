@@ -30,8 +30,8 @@ TestSuite(shim, .init = setup_env, .fini = teardown_env, .timeout = 60);
 
 static char *exit_report(int timeout_ms)
 {
-	cr_assert(wait_for_file(env.exit_file, timeout_ms), "no exit file %s", env.exit_file);
-	return read_whole(env.exit_file, NULL);
+	cr_assert(shimt_wait_file(env.exit_file, timeout_ms), "no exit file %s", env.exit_file);
+	return shimt_read(env.exit_file, NULL);
 }
 
 static void out_path(char *buf, size_t cap, const char *name)
@@ -52,19 +52,19 @@ static void start_daemon(const char *name, const char *script, const char *const
 	args[n] = NULL;
 	cr_assert_eq(shim_env_run(&env, args), 0, "the shim did not start the container");
 	out_path(ready, sizeof(ready), "ready");
-	cr_assert(wait_for_file(ready, 5000), "the container never got ready");
+	cr_assert(shimt_wait_file(ready, 5000), "the container never got ready");
 }
 
 static void wait_line(const char *file, const char *line, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = shimt_now_ms() + timeout_ms;
 	for (;;) {
-		char *s = read_whole(file, NULL);
+		char *s = shimt_read(file, NULL);
 		bool found = s && strstr(s, line);
 		free(s);
 		if (found)
 			return;
-		cr_assert(now_ms() < end, "%s never got %s", file, line);
+		cr_assert(shimt_now_ms() < end, "%s never got %s", file, line);
 		usleep(10000);
 	}
 }
@@ -77,7 +77,7 @@ Test(shim, signals_reach_the_container)
 		     "touch /out/ready\n"
 		     "while :; do sleep 10 & wait $!; done",
 		     NULL);
-	pid_t shim = read_pid_file(env.pid_file);
+	pid_t shim = shimt_read_pid(env.pid_file);
 	cr_assert(shim > 0);
 	char sigs[200];
 	out_path(sigs, sizeof(sigs), "sigs");
@@ -91,9 +91,9 @@ Test(shim, signals_reach_the_container)
 	}
 	cr_assert_eq(kill(shim, SIGTERM), 0);
 	char *rep = exit_report(5000);
-	cr_expect_eq(json_int(rep, "exit_code", -1), 7, "report: %s", rep);
-	cr_expect_eq(json_bool(rep, "stop_timeout_killed"), 0);
-	char *got = read_whole(sigs, NULL);
+	cr_expect_eq(shimt_json_int(rep, "exit_code", -1), 7, "report: %s", rep);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 0);
+	char *got = shimt_read(sigs, NULL);
 	cr_expect_str_eq(got, "HUP\nUSR1\nUSR2\nQUIT\nWINCH\nCONT\nTERM\n");
 	free(got);
 	free(rep);
@@ -112,7 +112,7 @@ Test(shim, exit_code_reported_exactly)
 	int rc = run_fg("exit42", &(struct bundle_opts){ .script = "exit 42" }, fg);
 	cr_expect_eq(rc, 42);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_int(rep, "exit_code", -1), 42, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "exit_code", -1), 42, "report: %s", rep);
 	cr_expect_null(strstr(rep, "\"signal\""));
 	free(rep);
 }
@@ -124,9 +124,9 @@ Test(shim, death_by_signal_reported_exactly)
 			fg);
 	cr_expect_eq(rc, 128 + SIGSEGV);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_int(rep, "signal", -1), SIGSEGV, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "signal", -1), SIGSEGV, "report: %s", rep);
 	cr_expect_null(strstr(rep, "\"exit_code\""));
-	cr_expect_eq(json_bool(rep, "oom_killed"), 0);
+	cr_expect_eq(shimt_json_bool(rep, "oom_killed"), 0);
 	free(rep);
 }
 
@@ -164,7 +164,7 @@ Test(shim, partial_last_line_is_kept)
 	shim_env_init(&env, "partial");
 	shim_env_bundle(&env, &(struct bundle_opts){ .script = "echo whole; printf 'no newline'" });
 	cr_assert_eq(shim_env_run(&env, fg), 0);
-	char *log = read_whole(env.log, NULL);
+	char *log = shimt_read(env.log, NULL);
 	cr_assert(log);
 	char *l1 = log, *l2 = strchr(log, '\n');
 	cr_assert(l2);
@@ -212,7 +212,7 @@ static void reassemble(struct reassembly *r, const char *payload, size_t n, char
 static size_t check_log_file(const char *path, struct reassembly *r)
 {
 	size_t len;
-	char *s = read_whole(path, &len);
+	char *s = shimt_read(path, &len);
 	cr_assert(s, "missing %s", path);
 	cr_assert(len == 0 || s[len - 1] == '\n', "%s does not end at a record boundary", path);
 	for (char *line = s; line < s + len;) {
@@ -238,9 +238,9 @@ Test(shim, log_rotation_keeps_the_last_files_whole, .timeout = 90)
 	shim_env_bundle(&env, &(struct bundle_opts){
 		.script = "seq -w 1 1000000 | sed 's/$/ abcdefghijklmnopqrstuvwxyz0123456789"
 			  "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuv/'" });
-	int64_t t0 = now_ms();
+	int64_t t0 = shimt_now_ms();
 	cr_assert_eq(shim_env_run(&env, fg), 0);
-	cr_log_info("103 MB through the shim in %lld ms", (long long)(now_ms() - t0));
+	cr_log_info("103 MB through the shim in %lld ms", (long long)(shimt_now_ms() - t0));
 	static struct reassembly r = { .skip_first = true };
 	size_t total = 0;
 	char path[220];
@@ -272,8 +272,8 @@ Test(shim, oom_kill_is_reported)
 						      .memory_limit = 32 * 1024 * 1024 }, fg);
 	cr_expect_eq(rc, 128 + SIGKILL);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_bool(rep, "oom_killed"), 1, "report: %s", rep);
-	cr_expect_eq(json_int(rep, "signal", -1), SIGKILL);
+	cr_expect_eq(shimt_json_bool(rep, "oom_killed"), 1, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "signal", -1), SIGKILL);
 	free(rep);
 }
 
@@ -283,9 +283,9 @@ Test(shim, kill_from_outside_is_not_an_oom)
 	start_daemon("killnotoom", "touch /out/ready; while :; do sleep 1; done", NULL);
 	cr_assert_eq(shim_env_ctl(&env, NULL, 0, kargs), 0);
 	char *rep = exit_report(5000);
-	cr_expect_eq(json_int(rep, "signal", -1), SIGKILL, "report: %s", rep);
-	cr_expect_eq(json_bool(rep, "oom_killed"), 0);
-	cr_expect_eq(json_bool(rep, "stop_timeout_killed"), 0);
+	cr_expect_eq(shimt_json_int(rep, "signal", -1), SIGKILL, "report: %s", rep);
+	cr_expect_eq(shimt_json_bool(rep, "oom_killed"), 0);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 0);
 	free(rep);
 }
 
@@ -293,13 +293,13 @@ Test(shim, stop_escalates_to_kill_after_the_timeout)
 {
 	const char *stop[] = { "stop", "1", NULL };
 	start_daemon("stopkill", "trap '' TERM; touch /out/ready; while :; do sleep 1; done", NULL);
-	int64_t t0 = now_ms();
+	int64_t t0 = shimt_now_ms();
 	cr_assert_eq(shim_env_ctl(&env, NULL, 0, stop), 0);
-	int64_t took = now_ms() - t0;
+	int64_t took = shimt_now_ms() - t0;
 	cr_expect(took >= 1000 && took < 4000, "stop took %lld ms", (long long)took);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_bool(rep, "stop_timeout_killed"), 1, "report: %s", rep);
-	cr_expect_eq(json_int(rep, "signal", -1), SIGKILL);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 1, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "signal", -1), SIGKILL);
 	free(rep);
 }
 
@@ -308,12 +308,12 @@ Test(shim, stop_of_a_cooperative_process_is_quick)
 	const char *stop[] = { "stop", "10", NULL };
 	start_daemon("stopterm", "trap 'exit 0' TERM; touch /out/ready; while :; do sleep 10 & wait $!; done",
 		     NULL);
-	int64_t t0 = now_ms();
+	int64_t t0 = shimt_now_ms();
 	cr_assert_eq(shim_env_ctl(&env, NULL, 0, stop), 0);
-	cr_expect(now_ms() - t0 < 2000);
+	cr_expect(shimt_now_ms() - t0 < 2000);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_int(rep, "exit_code", -1), 0, "report: %s", rep);
-	cr_expect_eq(json_bool(rep, "stop_timeout_killed"), 0);
+	cr_expect_eq(shimt_json_int(rep, "exit_code", -1), 0, "report: %s", rep);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 0);
 	free(rep);
 }
 
@@ -322,19 +322,19 @@ Test(shim, restart_on_failure_backs_off_and_stops_at_max)
 	const char *fg[] = { "--foreground", "--log", env.log, "--restart", "on-failure:2", NULL };
 	shim_env_init(&env, "restart");
 	shim_env_bundle(&env, &(struct bundle_opts){ .script = "echo run >> /out/runs; exit 3" });
-	int64_t t0 = now_ms();
+	int64_t t0 = shimt_now_ms();
 	int rc = shim_env_run(&env, fg);
-	int64_t took = now_ms() - t0;
+	int64_t took = shimt_now_ms() - t0;
 	cr_expect_eq(rc, 3);
 	cr_expect(took >= 3000 && took < 6000, "1 s + 2 s of backoff, took %lld ms", (long long)took);
 	char path[200];
 	out_path(path, sizeof(path), "runs");
-	char *runs = read_whole(path, NULL);
+	char *runs = shimt_read(path, NULL);
 	cr_expect_str_eq(runs, "run\nrun\nrun\n");
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_int(rep, "restarts", -1), 2, "report: %s", rep);
-	cr_expect_eq(json_int(rep, "exit_code", -1), 3);
-	char *log = read_whole(env.log, NULL);
+	cr_expect_eq(shimt_json_int(rep, "restarts", -1), 2, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "exit_code", -1), 3);
+	char *log = shimt_read(env.log, NULL);
 	cr_expect(log && strstr(log, "restart 1 in 1 s") && strstr(log, "restart 2 in 2 s"),
 		  "log: %s", log);
 	free(log);
@@ -348,7 +348,7 @@ Test(shim, restart_on_failure_leaves_success_alone)
 	int rc = run_fg("restart0", &(struct bundle_opts){ .script = "echo run >> /out/runs" }, fg);
 	cr_expect_eq(rc, 0);
 	char *rep = exit_report(1000);
-	cr_expect_eq(json_int(rep, "restarts", -1), 0, "report: %s", rep);
+	cr_expect_eq(shimt_json_int(rep, "restarts", -1), 0, "report: %s", rep);
 	free(rep);
 }
 
@@ -399,17 +399,17 @@ Test(shim, killed_shim_leaves_a_deletable_container)
 {
 	start_daemon("shimkill", "touch /out/ready; while :; do sleep 1; done", NULL);
 	pid_t ctr = shim_env_container_pid(&env);
-	pid_t shim = read_pid_file(env.pid_file);
+	pid_t shim = shimt_read_pid(env.pid_file);
 	cr_assert(ctr > 0 && shim > 0);
 	cr_assert_eq(kill(shim, SIGKILL), 0);
 	usleep(200000);
-	cr_expect(pid_alive(ctr), "the container died with the shim");
+	cr_expect(shimt_pid_alive(ctr), "the container died with the shim");
 	const char *del[] = { "delete", "--force", env.id, NULL };
 	cr_expect_eq(shim_env_runtime(&env, del), 0);
-	int64_t end = now_ms() + 3000;
-	while (pid_alive(ctr) && now_ms() < end)
+	int64_t end = shimt_now_ms() + 3000;
+	while (shimt_pid_alive(ctr) && shimt_now_ms() < end)
 		usleep(10000);
-	cr_expect(!pid_alive(ctr), "delete --force left the container running");
+	cr_expect(!shimt_pid_alive(ctr), "delete --force left the container running");
 }
 
 Test(shim, no_fd_of_the_shim_leaks_into_the_container)
@@ -436,21 +436,21 @@ Test(shim, no_fd_of_the_shim_leaks_into_the_container)
 			continue;
 		if (strcmp(de->d_name, "0") && strcmp(de->d_name, "1") && strcmp(de->d_name, "2"))
 			extra++;
-		strncat(fds, de->d_name, sizeof(fds) - strlen(fds) - 2);
-		strcat(fds, " ");
+		size_t used = strlen(fds);
+		snprintf(fds + used, sizeof(fds) - used, "%.16s ", de->d_name);
 	}
 	closedir(d);
 	cr_expect_eq(extra, 0, "container fds: %s", fds);
 	/* and the container's signal state is a fresh process's (once sh,
 	 * which blocks signals for its own ends, has become sleep) */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)ctr);
-	int64_t end = now_ms() + 3000;
-	for (char *comm; (comm = read_whole(path, NULL)) && strcmp(comm, "sleep\n") != 0; free(comm)) {
-		cr_assert(now_ms() < end, "the container never ran sleep: %s", comm);
+	int64_t end = shimt_now_ms() + 3000;
+	for (char *comm; (comm = shimt_read(path, NULL)) && strcmp(comm, "sleep\n") != 0; free(comm)) {
+		cr_assert(shimt_now_ms() < end, "the container never ran sleep: %s", comm);
 		usleep(10000);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)ctr);
-	char *st = read_whole(path, NULL);
+	char *st = shimt_read(path, NULL);
 	cr_assert(st);
 	cr_expect(strstr(st, "SigBlk:\t0000000000000000"), "%s", st);
 	cr_expect(strstr(st, "SigIgn:\t0000000000000000"), "%s", st);
@@ -501,7 +501,7 @@ Test(shim, terminal_through_the_console_socket)
 	shim_env_init(&env, "tty");
 	shim_env_bundle(&env, &(struct bundle_opts){ .script = "tty; exit 5", .terminal = true });
 	cr_expect_eq(shim_env_run(&env, fg), 5);
-	char *log = read_whole(env.log, NULL);
+	char *log = shimt_read(env.log, NULL);
 	cr_expect(log && strstr(log, "stdout F /dev/pts/"), "log: %s", log);
 	free(log);
 }
