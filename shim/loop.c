@@ -130,6 +130,12 @@ void shim_stop(struct shim *s, unsigned timeout)
 		s->state = STATE_DONE;
 		return;
 	}
+	if (s->state == STATE_STOPPING && timeout == 0) {
+		/* an impatient second stop: no more waiting */
+		s->stop_timeout_killed = true;
+		shim_container_kill_all(s);
+		return;
+	}
 	if (s->state != STATE_RUNNING)
 		return;
 	s->state = STATE_STOPPING;
