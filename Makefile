@@ -132,6 +132,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/share/pith/boards
+	install -m 0644 boards/profiles/*.conf $(DESTDIR)$(PREFIX)/share/pith/boards/
 	for b in $(notdir $(BINS)); do \
 		if [ -f doc/$$b.8 ]; then install -m 0644 doc/$$b.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi; done
 

@@ -69,19 +69,6 @@ static const char *default_root(void)
 	return buf;
 }
 
-int pith_usage_error(struct pith_error *err, const char *cmd, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	int r = pith_fail(err, 0, "%s%s%s (see 'pith%s%s --help')", cmd ? cmd : "", cmd ? ": " : "",
-			  what, cmd ? " " : "", cmd ? cmd : "");
-	err->exit_code = 1;
-	return r;
-}
-
 static int parse_globals(int argc, char **argv, struct pith_globals *g, struct pith_error *err)
 {
 	enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS, OPT_CRIU };

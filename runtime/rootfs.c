@@ -78,7 +78,7 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err)
 static bool root_is_ramfs(void)
 {
 	struct statfs sf;
-	return statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
+	return statfs("/", &sf) == 0 && ((uint32_t)sf.f_type == (uint32_t)RAMFS_MAGIC || (uint32_t)sf.f_type == (uint32_t)TMPFS_MAGIC);
 }
 
 /* mountinfo field 5 unescaped in place ("\040" is a space). */

@@ -12,6 +12,13 @@
 #include "harness.h"
 
 static char state_dir[512];
+static char cgroup_rel[256];
+
+static const char *cgroup_of(const struct bundle *b)
+{
+	snprintf(cgroup_rel, sizeof(cgroup_rel), "pith-test/%s", b->id);
+	return cgroup_rel;
+}
 
 static const char *container_dir(const struct bundle *b)
 {
@@ -30,7 +37,7 @@ Test(lifecycle, run_prints_hostname_pid_and_id)
 	cr_expect_str_eq(r.out, "pith\n1\n0\n0\n");
 	h_result_free(&r);
 	cr_expect(!h_path_exists(container_dir(&b)), "run left its state dir behind");
-	cr_expect(!h_cgroup_exists(b.id), "run left its cgroup behind");
+	cr_expect(!h_cgroup_exists(cgroup_of(&b)), "run left its cgroup behind");
 	h_bundle_cleanup(&b);
 }
 
@@ -105,7 +112,7 @@ Test(lifecycle, create_start_state_kill_delete)
 	cr_expect_eq(r.status, 0, "delete: %s", r.err);
 	h_result_free(&r);
 	cr_expect(!h_path_exists(container_dir(&b)));
-	cr_expect(!h_cgroup_exists(b.id), "delete left the cgroup");
+	cr_expect(!h_cgroup_exists(cgroup_of(&b)), "delete left the cgroup");
 
 	r = h_pith("state", b.id, NULL);
 	cr_expect_eq(r.status, 1);
@@ -168,7 +175,7 @@ Test(lifecycle, delete_force_running_and_kill_names)
 	cr_expect(!stat || strstr(stat, ") Z "), "init survived delete --force: %s", stat);
 	free(stat);
 	cr_expect(!h_path_exists(container_dir(&b)));
-	cr_expect(!h_cgroup_exists(b.id));
+	cr_expect(!h_cgroup_exists(cgroup_of(&b)));
 	h_bundle_cleanup(&b);
 }
 
