@@ -273,6 +273,14 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 __attribute__((noreturn)) static void exec_child(const struct exec_child *x, int ns_fds[N_NS])
 {
 	struct pith_error err = { 0 };
+	/* pith's image must not be reachable from the container through
+	 * /proc/<pid>/exe while we are inside it (CVE-2019-5736 class); the
+	 * flag is inherited by the forked process until its execve. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		pith_fail(&err, errno, "prctl(PR_SET_DUMPABLE)");
+		sync_send_error(x->sync_fd, &err);
+		_exit(1);
+	}
 	for (size_t i = 0; i < N_NS; i++) {
 		if (ns_fds[i] >= 0 && setns(ns_fds[i], ns_files[i].type) < 0) {
 			pith_fail(&err, errno, "exec: join the container's %s namespace", ns_files[i].file);

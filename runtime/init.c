@@ -115,6 +115,11 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 
 	if (sync_recv(a->sync_fd, SYNC_GO, NULL, state_json, sizeof(state_json), err) < 0)
 		return -1;
+	/* Until execve this is pith's own image: no process of the container
+	 * may reach it through /proc/1/exe or our fds (CVE-2019-5736 class).
+	 * Only after the parent wrote our id maps, which needs us dumpable. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return pith_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return pith_fail(err, errno, "become root in the new user namespace");
 	if (join_namespaces(l, err) < 0)
