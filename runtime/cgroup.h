@@ -27,6 +27,11 @@ struct cgroup;   /* opaque: layout, and the leaf's path in each hierarchy */
  * removes whatever it created. */
 int cgroup_create(const struct spec *spec, const char *id, bool systemd, struct cgroup **out,
 		  struct pith_error *err);
+/* The cgroup that cgroup_create would make for (cgroupsPath, id), without
+ * creating anything: for cleaning up after a create that died before it
+ * could record its cgroup. *out is NULL when no part of it exists. */
+int cgroup_locate(const char *cgroups_path, const char *id, bool systemd, struct cgroup **out,
+		  struct pith_error *err);
 /* Move pid (a whole thread group) into the leaf of every hierarchy joined. */
 int cgroup_add_pid(const struct cgroup *cg, pid_t pid, struct pith_error *err);
 /* The v2 leaf directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the

@@ -653,6 +653,39 @@ int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 	return 0;
 }
 
+int cgroup_locate(const char *cgroups_path, const char *id, bool systemd, struct cgroup **out,
+		  struct pith_error *err)
+{
+	struct cgroup_hosts hs = { 0 };
+	if (cgroup_detect(&hs, err) < 0)
+		return -1;
+	struct cgroup *cg = from_hosts(&hs);
+	if (!cg) {
+		cgroup_hosts_release(&hs);
+		return pith_fail(err, ENOMEM, "cgroup");
+	}
+	if (cgroup_path_for(cgroups_path, id, systemd, &cg->path, err) < 0) {
+		cgroup_free(cg);
+		return -1;
+	}
+	/* Whatever create got to make: only the leaves that exist; NULL if none. */
+	bool any = false;
+	for (size_t k = 0; k < cg->n; k++) {
+		struct cgroup_hier *h = &cg->h[k];
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s%s", h->mount, cg->path);
+		h->joined = access(dir, F_OK) == 0;
+		any |= h->joined;
+	}
+	cg->parents = 0;
+	if (!any) {
+		cgroup_free(cg);
+		cg = NULL;
+	}
+	*out = cg;
+	return 0;
+}
+
 void cgroup_free(struct cgroup *cg)
 {
 	if (!cg)

@@ -73,6 +73,13 @@ static int read_state(struct container *c, struct pith_error *err)
 		int r = cgroup_from_json(cg, &c->cgroup, err);
 		if (r < 0)
 			return pith_wrap(err, "%s/state.json", c->dir);
+	} else {
+		json_t *pending = json_object_get(pith, "cgroup_pending");
+		/* create died between making the cgroup and recording it: find it */
+		if (json_is_object(pending) &&
+		    cgroup_locate(json_string_value(json_object_get(pending, "cgroupsPath")), c->id,
+				  json_is_true(json_object_get(pending, "systemd")), &c->cgroup, err) < 0)
+			return pith_wrap(err, "%s/state.json", c->dir);
 	}
 	return 0;
 }

@@ -245,6 +245,10 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	json_object_set_new(pith, "rootfs", json_string(x->rootfs));
 	json_object_set_new(pith, "owner", json_integer(geteuid()));
 	json_object_set_new(pith, "systemd", json_boolean(x->g->systemd_cgroup));
+	/* enough for delete to find the cgroup if we die before recording it */
+	json_object_set_new(pith, "cgroup_pending",
+			    json_pack("{s:s?,s:b}", "cgroupsPath", x->spec->linux_.cgroups_path, "systemd",
+				      x->g->systemd_cgroup));
 	json_object_set_new(c->state, "ociVersion", json_string(x->spec->oci_version));
 	json_object_set_new(c->state, "id", json_string(c->id));
 	json_object_set_new(c->state, "status", json_string("creating"));
@@ -268,7 +272,9 @@ static int make_cgroup(struct create_ctx *x, struct pith_error *err)
 {
 	if (cgroup_create(x->spec, x->o->id, x->g->systemd_cgroup, &x->c->cgroup, err) < 0)
 		return -1;
-	json_object_set_new(json_object_get(x->c->state, "pith"), "cgroup", cgroup_to_json(x->c->cgroup));
+	json_t *pith = json_object_get(x->c->state, "pith");
+	json_object_set_new(pith, "cgroup", cgroup_to_json(x->c->cgroup));
+	json_object_del(pith, "cgroup_pending");
 	return container_save(x->c, err);
 }
 
