@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "container.h"
 #include "create.h"
+#include "lsm.h"
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"
@@ -222,6 +223,8 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		_exit(1);
 	int r = process_apply_rlimits(p, &err);
 	if (r == 0)
+		r = lsm_apply_on_exec(p, &err);
+	if (r == 0)
 		r = process_apply_scheduling(p, false, &err);
 	if (r == 0 && p->terminal) {
 		int master = -1, slave = -1;
@@ -411,6 +414,8 @@ int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 		r = container_load_spec(c, &spec, err);
 	if (r == 0)
 		r = build_process(&o, spec, argc, argv, &ep, err);
+	if (r == 0)
+		r = lsm_validate(&ep.p, NULL, err);
 	if (r == 0 && spec->linux_.has_seccomp) {
 		r = seccomp_program_prepare(&spec->linux_.seccomp, g->root, &seccomp, err);
 		has_seccomp = r == 0;

@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
+#include "lsm.h"
 #include "net.h"
 #include "process.h"
 #include "procfs.h"
@@ -194,7 +195,8 @@ static int validate(struct create_ctx *x, struct pith_error *err)
 		return -1;
 	if (process_check_rlimits(&s->process, err) < 0)
 		return -1;
-	if (sysctl_validate(s, err) < 0 || rootfs_validate(s, err) < 0)
+	if (sysctl_validate(s, err) < 0 || rootfs_validate(s, err) < 0 ||
+	    lsm_validate(&s->process, s->linux_.mount_label, err) < 0)
 		return -1;
 	return 0;
 }

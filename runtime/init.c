@@ -21,6 +21,7 @@
 #include "caps.h"
 #include "cleanup.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -168,6 +169,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
 		return -1;
 	if (rootfs_finalize(&ctx, err) < 0)
+		return -1;
+	if (lsm_apply_on_exec(p, err) < 0)
 		return -1;
 
 	if (l->has_personality && process_set_personality(l->personality.domain, err) < 0)

@@ -252,3 +252,15 @@ Test(faults, create_killed_at_random_points, .timeout = 240)
 	h_bundle_cleanup(&b);
 	cr_expect(leaves_nothing(&b));
 }
+
+Test(faults, lsm_labels_the_host_cannot_apply)
+{
+	if (access("/sys/module/apparmor/parameters/enabled", F_OK) == 0)
+		cr_skip_test("AppArmor is enabled here");
+	struct bundle b;
+	h_bundle_init(&b, "apparmor");
+	json_object_set_new(json_object_get(b.config, "process"), "apparmorProfile", json_string("docker-default"));
+	h_bundle_write(&b);
+	expect_create_fails(&b, "process.apparmorProfile");
+	h_bundle_cleanup(&b);
+}

@@ -1,0 +1,74 @@
+#include "lsm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static bool apparmor_enabled(void)
+{
+	char c = 0;
+	auto_fd fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
+}
+
+static bool selinux_enabled(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+static bool set(const char *s)
+{
+	return s && *s;
+}
+
+int lsm_validate(const struct spec_process *p, const char *mount_label, struct pith_error *err)
+{
+	if (set(p->apparmor_profile) && !apparmor_enabled())
+		return pith_fail(err, 0, "config.json: process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
+				 p->apparmor_profile);
+	if (set(p->selinux_label) && !selinux_enabled())
+		return pith_fail(err, 0, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
+	/* labelling every mount is not implemented: refuse rather than run unlabelled */
+	if (set(mount_label))
+		return pith_fail(err, 0, "config.json: linux.mountLabel: not supported by this runtime");
+	return 0;
+}
+
+static int write_attr(const char *const *paths, const char *value, const char *field, struct pith_error *err)
+{
+	int e = ENOENT;
+	for (; *paths; paths++) {
+		auto_fd fd = open(*paths, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		size_t len = strlen(value);
+		if (write(fd, value, len) != (ssize_t)len)
+			return pith_fail(err, errno, "%s: %s", field, *paths);
+		return 0;
+	}
+	return pith_fail(err, e, "%s: no writable %s", field, paths[-1]);
+}
+
+int lsm_apply_on_exec(const struct spec_process *p, struct pith_error *err)
+{
+	if (set(p->apparmor_profile)) {
+		static const char *const aa[] = { "/proc/thread-self/attr/apparmor/exec", "/proc/self/attr/exec", NULL };
+		char buf[1024];
+		snprintf(buf, sizeof(buf), "exec %s", p->apparmor_profile);
+		if (write_attr(aa, buf, "process.apparmorProfile", err) < 0)
+			return -1;
+	}
+	if (set(p->selinux_label)) {
+		static const char *const se[] = { "/proc/thread-self/attr/exec", "/proc/self/attr/exec", NULL };
+		if (write_attr(se, p->selinux_label, "process.selinuxLabel", err) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* AppArmor and SELinux: applied when the host runs them, refused clearly
+ * when a config asks for one the host does not have (never silently dropped). */
+#ifndef PITH_LSM_H
+#define PITH_LSM_H
+
+#include "../config/spec.h"
+#include "error.h"
+
+/* In the parent, before anything exists. */
+int lsm_validate(const struct spec_process *p, const char *mount_label, struct pith_error *err);
+/* In the container's process, after pivot_root (needs the container's /proc):
+ * the labels take effect at execve. */
+int lsm_apply_on_exec(const struct spec_process *p, struct pith_error *err);
+
+#endif
