@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -187,9 +188,18 @@ static int validate(struct create_ctx *x, struct pith_error *err)
 		return pith_usage_error(err, "create", "--preserve-fds: invalid count %d", x->o->preserve_fds);
 	if (check_preserved_fds(x->o->preserve_fds, err) < 0)
 		return -1;
-	if (s->process.terminal && !x->o->console_socket)
+	bool console = x->o->console_socket;
+	if (s->process.terminal && !console && x->o->own_terminal) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+			return pith_fail(err, errno, "socketpair for the terminal");
+		*x->o->own_terminal = sp[0];
+		x->console_fd = sp[1];
+		console = true;
+	}
+	if (s->process.terminal && !console)
 		return pith_fail(err, 0, "config.json: process.terminal is true: --console-socket is required");
-	if (!s->process.terminal && x->o->console_socket)
+	if (!s->process.terminal && console)
 		return pith_fail(err, 0, "--console-socket given but config.json: process.terminal is false");
 	if (s->process.has_capabilities && caps_check_available(&s->process.capabilities, err) < 0)
 		return -1;
@@ -270,10 +280,55 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	return container_save(c, err);
 }
 
+/* The first limit linux.resources asks for, as its JSON path; NULL when
+ * none. Device rules are not limits: without a cgroup a rootless container
+ * still cannot mknod, and the host's permissions guard what it may bind. */
+static const char *requested_limit(const struct spec_resources *r)
+{
+	const struct spec_memory *m = &r->memory;
+	const struct spec_cpu *c = &r->cpu;
+	const struct spec_block_io *b = &r->block_io;
+	if (r->has_memory && (m->limit.set || m->reservation.set || m->swap.set || m->kernel.set ||
+			      m->kernel_tcp.set || m->swappiness.set || m->disable_oom_killer.set))
+		return "linux.resources.memory";
+	if (r->has_cpu && (c->shares.set || c->quota.set || c->burst.set || c->period.set ||
+			   c->realtime_runtime.set || c->realtime_period.set || c->cpus || c->mems ||
+			   c->idle.set))
+		return "linux.resources.cpu";
+	if (r->pids_limit.set)
+		return "linux.resources.pids.limit";
+	if (r->has_block_io && (b->weight.set || b->leaf_weight.set || b->n_weight_device ||
+				b->throttle_read_bps.n || b->throttle_write_bps.n ||
+				b->throttle_read_iops.n || b->throttle_write_iops.n))
+		return "linux.resources.blockIO";
+	if (r->n_hugepage_limits)
+		return "linux.resources.hugepageLimits";
+	if (r->has_network && (r->network.class_id.set || r->network.n_priorities))
+		return "linux.resources.network";
+	if (r->n_rdma)
+		return "linux.resources.rdma";
+	if (r->unified.n)
+		return "linux.resources.unified";
+	return NULL;
+}
+
 static int make_cgroup(struct create_ctx *x, struct pith_error *err)
 {
-	if (cgroup_create(x->spec, x->o->id, x->g->systemd_cgroup, &x->c->cgroup, err) < 0)
-		return -1;
+	if (cgroup_create(x->spec, x->o->id, x->g->systemd_cgroup, &x->c->cgroup, err) < 0) {
+		/* Like runc and crun: a rootless container asking for no limit runs
+		 * without a cgroup when no delegated one is writable. */
+		int e = err->errnum;
+		if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS))
+			return -1;
+		const char *limit = requested_limit(&x->spec->linux_.resources);
+		if (limit)
+			return pith_wrap(err, "%s is set but this unprivileged user cannot create a cgroup "
+					 "(delegate a writable cgroup, or remove the limit)", limit);
+		log_debug("rootless: running without a cgroup (%s)", err->msg);
+		memset(err, 0, sizeof(*err));
+		json_object_del(json_object_get(x->c->state, "pith"), "cgroup_pending");
+		return container_save(x->c, err);
+	}
 	json_t *pith = json_object_get(x->c->state, "pith");
 	json_object_set_new(pith, "cgroup", cgroup_to_json(x->c->cgroup));
 	json_object_del(pith, "cgroup_pending");
