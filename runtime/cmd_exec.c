@@ -118,6 +118,7 @@ struct exec_process {
 	struct spec_process p;
 	json_t *json;               /* owns the strings of p when from --process */
 	const char **env;           /* merged env (malloc) */
+	const char **file_env;      /* the parser's env array, put back before release */
 	bool from_file;
 };
 
@@ -143,6 +144,8 @@ static int build_process(const struct exec_opts *o, const struct spec *spec, int
 		ep->p.terminal = o->tty;
 	}
 	struct spec_process *p = &ep->p;
+	if (ep->from_file)
+		ep->file_env = p->env.v;
 	ep->env = calloc(p->env.n + o->n_env + 1, sizeof(char *));
 	if (!ep->env)
 		return pith_fail(err, ENOMEM, "exec");
@@ -430,8 +433,10 @@ int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 	if (has_seccomp)
 		seccomp_program_release(&seccomp);
 	free(ep.env);
-	if (ep.from_file)
+	if (ep.from_file) {
+		ep.p.env.v = ep.file_env;
 		spec_process_release(&ep.p);
+	}
 	json_decref(ep.json);
 	spec_free(spec);
 	container_free(c);
