@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,7 +22,9 @@
 #include "container.h"
 #include "create.h"
 #include "log.h"
+#include "run_tty.h"
 #include "signals.h"
+#include "terminal.h"
 
 static int want_id(int argc, char **argv, const char *cmd, const char **id, struct pith_error *err)
 {
@@ -413,9 +416,18 @@ int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *er
 	int r = parse_create(argc, argv, "run", &o, &rf, err);
 	if (r != 0)
 		return r > 0 ? help(run_help) : -1;
+	auto_fd tty_sock = -1, master = -1;
+	if (!rf.detach)
+		o.own_terminal = &tty_sock;
 	struct container *c;
 	if (container_create(g, &o, &c, err) < 0)
 		return -1;
+	if (tty_sock >= 0 && terminal_recv_master(tty_sock, &master, err) < 0) {
+		struct pith_error ignored;
+		destroy_container(g, c, &ignored);
+		container_free(c);
+		return -1;
+	}
 	if (start_container(c, err) < 0) {
 		struct pith_error ignored;
 		destroy_container(g, c, &ignored);
@@ -428,7 +440,7 @@ int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *er
 	}
 	/* Let other commands (state, kill, exec) in while we wait. */
 	flock(c->dirfd, LOCK_UN);
-	int code = wait_and_forward(c->pid);
+	int code = master >= 0 ? run_tty_proxy(c->pid, master) : wait_and_forward(c->pid);
 	if (!rf.keep) {
 		flock(c->dirfd, LOCK_EX);
 		c->status = CONTAINER_STOPPED;

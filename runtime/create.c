@@ -450,10 +450,16 @@ static int send_listener(struct create_ctx *x, int child_fd, struct pith_error *
 	auto_fd fd = (int)syscall(SYS_pidfd_getfd, pidfd, child_fd, 0);
 	if (fd < 0)
 		return pith_fail(err, errno, "linux.seccomp.listenerPath: get the listener fd");
-	json_t *st = container_oci_state(x->c);
-	char *text = json_dumps(st, JSON_COMPACT);
+	/* runtime-spec containerProcessState: the agent learns which fd is which
+	 * from "fds", and gets listenerMetadata back verbatim. */
+	const char *meta = x->spec->linux_.seccomp.listener_metadata;
+	json_t *st = json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "1.3.0", "fds", "seccompFd",
+			       "pid", (int)x->pid, "metadata", meta ? meta : "", "state",
+			       container_oci_state(x->c));
+	char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
 	json_decref(st);
-	int r = seccomp_send_listener(x->spec->linux_.seccomp.listener_path, fd, text, err);
+	int r = text ? seccomp_send_listener(x->spec->linux_.seccomp.listener_path, fd, text, err)
+		     : pith_fail(err, ENOMEM, "linux.seccomp.listenerPath: state");
 	free(text);
 	if (write(x->sync[0], "1", 1) != 1 && r == 0)
 		r = pith_fail(err, errno, "sync");

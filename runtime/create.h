@@ -14,6 +14,8 @@ struct create_opts {
 	const char *bundle;          /* NULL: the current directory */
 	const char *pid_file;
 	const char *console_socket;
+	int *own_terminal;           /* pith run: when process.terminal and no console socket,
+	                              * receive the pty master on the socket stored here */
 	int preserve_fds;
 	bool no_pivot;
 	bool no_new_keyring;

@@ -246,3 +246,22 @@ Test(container, console_socket_terminal)
 	close(lfd);
 	h_bundle_cleanup(&b);
 }
+
+/* pith run with process.terminal and no --console-socket holds the pty itself */
+Test(container, run_in_the_foreground_with_a_terminal)
+{
+	struct bundle b;
+	h_bundle_init(&b, "runtty");
+	json_object_set_new(json_object_get(b.config, "process"), "terminal", json_true());
+	h_bundle_set_args(&b, "sh", "-c", "tty; exit 4", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 4, "%s", r.err);
+	cr_expect(strstr(r.out, "/dev/pts/0"), "through the pty: %s", r.out);
+	h_result_free(&r);
+	r = h_pith("run", "--detach", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 1, "run -d with a terminal and no console socket must fail");
+	cr_expect(strstr(r.err, "console-socket"), "%s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
