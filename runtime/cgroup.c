@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
@@ -344,6 +347,52 @@ void cgroup_hosts_release(struct cgroup_hosts *hs)
 	hs->n = 0;
 }
 
+/* Does this mountinfo line name a cgroup mount that its path no longer
+ * reaches? mountinfo also lists mounts hidden under a later one, e.g. when a
+ * private namespace put a v1-only view over /sys/fs/cgroup: the old cgroup2
+ * at "unified" is still listed but cannot be used. */
+static bool hidden_cgroup_mount(const char *line, size_t len)
+{
+	char buf[4096];
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	char *sep = strstr(buf, " - ");
+	if (!sep)
+		return false;
+	*sep = '\0';
+	char *save = NULL, *fstype = strtok_r(sep + 3, " \n", &save);
+	bool v2 = fstype && strcmp(fstype, "cgroup2") == 0;
+	if (!v2 && !(fstype && strcmp(fstype, "cgroup") == 0))
+		return false;
+	char *f = NULL;
+	save = NULL;
+	for (int i = 0, first = 1; i < 5; i++, first = 0)
+		f = strtok_r(first ? buf : NULL, " ", &save);
+	if (!f)
+		return false;
+	unescape(f);
+	struct statfs sf;
+	uint32_t want = v2 ? (uint32_t)CGROUP2_SUPER_MAGIC : (uint32_t)CGROUP_SUPER_MAGIC;
+	return statfs(f, &sf) < 0 || (uint32_t)sf.f_type != want;
+}
+
+static void drop_hidden_mounts(char *text)
+{
+	char *w = text;
+	for (char *line = text; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (!hidden_cgroup_mount(line, len)) {
+			memmove(w, line, len);
+			w += len;
+		}
+		line += len;
+	}
+	*w = '\0';
+}
+
 int cgroup_detect(struct cgroup_hosts *out, struct pith_error *err)
 {
 	const char *path = test_mountinfo ? test_mountinfo : "/proc/self/mountinfo";
@@ -353,6 +402,8 @@ int cgroup_detect(struct cgroup_hosts *out, struct pith_error *err)
 		return pith_fail(err, errno, "cgroup detection: open %s", path);
 	if (read_all(fd, path, &text, err) < 0)
 		return -1;
+	if (!test_mountinfo)
+		drop_hidden_mounts(text);
 	return cgroup_parse_mountinfo(text, test_root, out, err);
 }
 
