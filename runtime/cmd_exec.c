@@ -258,6 +258,7 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 	if (r == 0 && x->seccomp && seccomp_last && seccomp_program_install(x->seccomp, &err) < 0)
 		r = -1;
 	if (r == 0) {
+		process_reset_signals();
 		/* keep only stdio, the preserved fds and the sync fd (closed by
 		 * execve: its EOF tells the parent the exec worked) */
 		int keep = 3 + x->o->preserve_fds;

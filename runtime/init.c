@@ -249,6 +249,7 @@ void init_main(const struct init_args *a)
 		die_after_ready(&err);
 	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)
 		die_after_ready(&err);
+	process_reset_signals();
 	process_close_fds(3 + a->preserve_fds);
 	process_exec(p, &err);
 	die_after_ready(&err);

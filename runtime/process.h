@@ -17,6 +17,9 @@ int process_switch_user(const struct spec_process *p, bool setgroups_allowed, st
 /* umask, cwd, no_new_privs. */
 int process_finalize(const struct spec_process *p, struct pith_error *err);
 int process_set_personality(unsigned long domain, struct pith_error *err);
+/* Every signal back to SIG_DFL and unblocked: what pith's caller ignored or
+ * blocked must not reach the container (a .NET app would never stop). */
+void process_reset_signals(void);
 /* Close every fd >= keep_until. */
 int process_close_fds(int keep_until);
 /* Close every fd >= from except those in keep (at most 8). */

@@ -23,10 +23,13 @@
 
 void shim_child_reset(const struct shim *s)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigemptyset(&sa.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL); /* fails harmlessly for KILL, STOP, libc-internal */
+	/* the raw call: glibc's sigaction refuses 32 and 33, which a careless
+	 * parent may have left ignored (same struct layout on x86 and ARM) */
+	struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = {
+		.handler = SIG_DFL };
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

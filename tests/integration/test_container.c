@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -262,6 +265,37 @@ Test(container, run_in_the_foreground_with_a_terminal)
 	r = h_pith("run", "--detach", "--bundle", b.dir, b.id, NULL);
 	cr_expect_eq(r.status, 1, "run -d with a terminal and no console socket must fail");
 	cr_expect(strstr(r.err, "console-socket"), "%s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* A careless caller's ignored and blocked signals (even glibc's own 32) must
+ * not reach the container: a .NET app would never see its SIGTERM. */
+Test(container, signal_state_is_reset)
+{
+	struct { void (*h)(int); unsigned long f; void (*r)(void); uint64_t m; } ign = { SIG_IGN, 0, NULL, 0 };
+	syscall(SYS_rt_sigaction, 32, &ign, NULL, sizeof(uint64_t));
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	struct bundle b;
+	h_bundle_init(&b, "sigreset");
+	h_bundle_set_args(&b, "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	h_result_free(&r);
+	h_bundle_set_args(&b, "sleep", "100", NULL);
+	h_bundle_write(&b);
+	r = h_pith("run", "--detach", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	r = h_pith("exec", b.id, "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status", NULL);
+	cr_expect_str_eq(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", "exec: %s", r.err);
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
