@@ -315,3 +315,16 @@ int path_resolve_parent_in_root(int root_fd, const char *path, int flags, char *
 	int fd = path_resolve_in_root(root_fd, dir, pflags, err);
 	return fd >= 0 ? fd : resolve_fail(err, -fd, path);
 }
+
+int path_check_cwd_in_root(const char *cwd, struct pith_error *err)
+{
+	/* The raw syscall, not glibc's getcwd: the kernel answers a directory
+	 * outside our root with "(unreachable)..." rather than an error. */
+	char buf[PATH_MAX];
+	long n = syscall(SYS_getcwd, buf, sizeof(buf));
+	if (n < 0)
+		return pith_fail(err, errno, "process.cwd: %s", cwd ? cwd : "/");
+	if (buf[0] != '/')
+		return pith_fail(err, EPERM, "process.cwd: %s: is outside the container's root", cwd ? cwd : "/");
+	return 0;
+}

@@ -41,6 +41,11 @@ int path_resolve_in_root_walk(int root_fd, const char *path, int flags, struct p
 int path_resolve_parent_in_root(int root_fd, const char *path, int flags, char *base, size_t base_len,
 				struct pith_error *err);
 
+/* After chdir(process.cwd): fail unless the working directory is below the
+ * process's root. A cwd like /proc/self/fd/N through an fd pith still holds
+ * would otherwise start the container outside its root (CVE-2024-21626). */
+int path_check_cwd_in_root(const char *cwd, struct pith_error *err);
+
 /* "/proc/self/fd/N": the name under which mount(2) reaches what fd refers to. */
 #define PATH_FD_LINK_MAX 32
 const char *path_fd_link(int fd, char buf[PATH_FD_LINK_MAX]);
