@@ -332,7 +332,9 @@ static int make_cgroup(struct create_ctx *x, struct pith_error *err)
 	json_t *pith = json_object_get(x->c->state, "pith");
 	json_object_set_new(pith, "cgroup", cgroup_to_json(x->c->cgroup));
 	json_object_del(pith, "cgroup_pending");
-	return container_save(x->c, err);
+	/* saved with the pid, right after clone; until then "cgroup_pending"
+	 * on disk lets delete find it */
+	return 0;
 }
 
 static int make_fifo(struct create_ctx *x, struct pith_error *err)
