@@ -310,27 +310,6 @@ __attribute__((noreturn)) static void exec_child(const struct exec_child *x, int
 	_exit(0);
 }
 
-static int exec_wait(pid_t pid)
-{
-	sigset_t set;
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		int status;
-		pid_t w = waitpid(pid, &status, WNOHANG | __WALL);
-		if (w == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (w < 0 && errno != EINTR)
-			return 255;
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
-		if (sig > 0 && sig != SIGCHLD)
-			kill(pid, sig);
-	}
-}
-
 static int run_exec(struct container *c, const struct exec_opts *o, const struct exec_process *ep,
 		    const struct seccomp_program *seccomp, struct pith_error *err)
 {
@@ -393,7 +372,7 @@ static int run_exec(struct container *c, const struct exec_opts *o, const struct
 		return -1;
 	if (o->detach)
 		return 0;
-	return exec_wait(pid);
+	return process_wait_forwarding(pid);
 }
 
 int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *err)

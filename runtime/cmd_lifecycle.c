@@ -22,6 +22,7 @@
 #include "container.h"
 #include "create.h"
 #include "log.h"
+#include "process.h"
 #include "run_tty.h"
 #include "signals.h"
 #include "terminal.h"
@@ -385,30 +386,6 @@ int cmd_kill(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 
 /* ---------- run ---------- */
 
-static int wait_and_forward(pid_t pid)
-{
-	sigset_t set;
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		int status;
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		if (w < 0 && errno != EINTR)
-			return 255;
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
-		if (sig < 0 || sig == SIGCHLD)
-			continue;
-		kill(pid, sig);
-	}
-}
-
 int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *err)
 {
 	struct create_opts o = { 0 };
@@ -440,7 +417,7 @@ int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *er
 	}
 	/* Let other commands (state, kill, exec) in while we wait. */
 	flock(c->dirfd, LOCK_UN);
-	int code = master >= 0 ? run_tty_proxy(c->pid, master) : wait_and_forward(c->pid);
+	int code = master >= 0 ? run_tty_proxy(c->pid, master) : process_wait_forwarding(c->pid);
 	if (!rf.keep) {
 		flock(c->dirfd, LOCK_EX);
 		c->status = CONTAINER_STOPPED;

@@ -92,16 +92,6 @@ int write_pid_file(const char *path, pid_t pid, struct pith_error *err)
 	return 0;
 }
 
-static void rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", (long)ts.tv_nsec);
-}
-
 json_t *container_oci_state(const struct container *c)
 {
 	json_t *st = json_object();
@@ -251,7 +241,7 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	c->status = CONTAINER_CREATING;
 	c->state = json_object();
 	char now[64];
-	rfc3339(now, sizeof(now));
+	rfc3339_now(now, sizeof(now));
 	json_t *pith = json_object();
 	json_object_set_new(pith, "created", json_string(now));
 	json_object_set_new(pith, "rootfs", json_string(x->rootfs));

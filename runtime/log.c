@@ -22,7 +22,7 @@ void log_setup(const char *path, bool json, bool debug)
 		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
-static void rfc3339_now(char *buf, size_t len)
+void rfc3339_now(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;

@@ -3,9 +3,12 @@
 #define PITH_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
+/* "2026-11-26T15:04:05.123456789Z" */
+void rfc3339_now(char *buf, size_t len);
 void log_setup(const char *path, bool json, bool debug);
 void log_error(const struct pith_error *err);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -31,6 +31,7 @@ struct pith_sched_attr {
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 
@@ -281,4 +282,29 @@ int process_set_personality(unsigned long domain, struct pith_error *err)
 	if (personality(domain) < 0)
 		return pith_fail(err, errno, "linux.personality");
 	return 0;
+}
+
+int process_wait_forwarding(pid_t pid)
+{
+	/* Blocked before the first waitpid: a SIGCHLD that comes in between
+	 * stays pending for sigwaitinfo instead of being lost. */
+	sigset_t set;
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		int status;
+		pid_t w = waitpid(pid, &status, WNOHANG | __WALL);
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (w < 0 && errno != EINTR)
+			return 255;
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig > 0 && sig != SIGCHLD)
+			kill(pid, sig);
+	}
 }

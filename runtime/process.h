@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../config/spec.h"
 #include "error.h"
@@ -24,6 +25,9 @@ void process_reset_signals(void);
 int process_close_fds(int keep_until);
 /* Close every fd >= from except those in keep (at most 8). */
 void process_close_fds_except(int from, const int *keep, size_t n);
+/* Wait for our child pid, passing every signal we get on to it; its exit
+ * code, 128+N when a signal ended it. */
+int process_wait_forwarding(pid_t pid);
 /* execve with a lookup in the process's own PATH; returns only on failure. */
 int process_exec(const struct spec_process *p, struct pith_error *err);
 
