@@ -2,7 +2,8 @@
 # Install the Debian packages pith needs to build and test; a no-op when all are present.
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev
-      libcriterion-dev busybox-static iproute2 file crun runc uidmap"
+      libcriterion-dev busybox-static iproute2 file crun runc uidmap
+      jq conmon"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
