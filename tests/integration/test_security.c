@@ -453,3 +453,29 @@ Test(security, spec_masks_and_readonly_paths_enforced)
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
+
+/* idmapped mounts are not implemented: `pith features` must say so, and a
+ * config asking for one is refused by name rather than mounted un-mapped. */
+Test(security, idmap_mounts_refused_and_reported_disabled)
+{
+	char *argv[] = { (char *)h_bin("pith"), "features", NULL };
+	struct run_result r = h_run(argv, 10);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_t *f = json_loads(r.out, 0, NULL);
+	json_t *idmap = json_object_get(json_object_get(json_object_get(f, "linux"), "mountExtensions"), "idmap");
+	cr_expect(json_is_false(json_object_get(idmap, "enabled")), "features: %s", r.out);
+	json_decref(f);
+	h_result_free(&r);
+	struct bundle b;
+	h_bundle_init(&b, "idmap");
+	json_array_append_new(json_object_get(b.config, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination", "/mnt", "type", "bind", "source", "/tmp",
+					"options", "bind", "idmap"));
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_neq(r.status, 0);
+	cr_expect(strstr(r.err, "idmap"), "%s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
