@@ -1,6 +1,7 @@
 /* The commands that work on a running container's cgroup: pause, resume,
  * update, ps, events. Options and output follow runc, which is what podman,
  * containerd and other clients speak. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,6 +362,48 @@ static int ps_table(const pid_t *pids, size_t n, int argc, char **argv, struct p
 	return ret;
 }
 
+/* A container without a cgroup (rootless with no delegation): its
+ * processes are the ones in the init's pid namespace. */
+static int pidns_pids(const struct container *c, pid_t **pids, size_t *n, struct pith_error *err)
+{
+	*pids = NULL;
+	*n = 0;
+	if (c->status == CONTAINER_STOPPED)
+		return 0;
+	char path[64];
+	struct stat want;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
+	if (stat(path, &want) < 0)
+		return pith_fail(err, errno, "container %s: %s", c->id, path);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return pith_fail(err, errno, "/proc");
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		struct stat st;
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		if (stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			pid_t *grown = realloc(*pids, cap * sizeof(pid_t));
+			if (!grown) {
+				closedir(d);
+				return pith_fail(err, ENOMEM, "ps");
+			}
+			*pids = grown;
+		}
+		(*pids)[(*n)++] = (pid_t)pid;
+	}
+	closedir(d);
+	return 0;
+}
+
 int cmd_ps(struct pith_globals *g, int argc, char **argv, struct pith_error *err)
 {
 	static const struct option opts[] = {
@@ -386,9 +430,7 @@ int cmd_ps(struct pith_globals *g, int argc, char **argv, struct pith_error *err
 		return -1;
 	pid_t *pids = NULL;
 	size_t n = 0;
-	int r = need_cgroup(c, err);
-	if (r == 0)
-		r = cgroup_pids(c->cgroup, &pids, &n, err);
+	int r = c->cgroup ? cgroup_pids(c->cgroup, &pids, &n, err) : pidns_pids(c, &pids, &n, err);
 	container_free(c);
 	if (r == 0 && strcmp(format, "json") == 0) {
 		json_t *a = json_array();

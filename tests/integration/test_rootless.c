@@ -215,6 +215,13 @@ Test(rootless, lifecycle_namespaces_and_exec)
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "0\n1\n");
 	h_result_free(&r);
+	/* no cgroup here: ps finds the processes through the pid namespace */
+	r = rl_pith("ps", "--format", "json", b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	char first[32];
+	snprintf(first, sizeof(first), "[%d]", (int)pid);
+	cr_expect_str_eq(r.out, strcat(first, "\n"), "ps without a cgroup");
+	h_result_free(&r);
 	r = rl_pith("kill", b.id, "KILL", NULL);
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	h_result_free(&r);
