@@ -109,6 +109,20 @@ static const char *state_with_status(const char *status)
 	return buf;
 }
 
+/* runc and crun create a missing process.cwd (a Kubernetes workingDir, ctr --cwd)
+ * before the root can turn read-only; we are inside the new root, so the walk
+ * cannot leave it. A failure is left to chdir, which names process.cwd. */
+static void make_cwd(const char *cwd)
+{
+	auto_fd root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return;
+	struct pith_error ignored = { 0 };
+	int fd = path_resolve_in_root(root, cwd, PATH_CREATE_DIR, &ignored);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Everything up to READY: namespaces, filesystem, identity. */
 static int build_container(const struct init_args *a, int *proc_fd_dir, int *listener, struct pith_error *err)
 {
@@ -166,6 +180,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 	if (sysctl_apply(s, err) < 0)
 		return -1;
 	const struct spec_process *p = &s->process;
+	if (p->cwd)
+		make_cwd(p->cwd);
 	/* /dev/console must be bound before finalize can make /dev read-only */
 	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
 		return -1;
@@ -191,9 +207,7 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return -1;
 	if (p->has_capabilities && caps_apply(&p->capabilities, err) < 0)
 		return -1;
-	if (process_finalize(p, err) < 0)
-		return -1;
-	return path_check_cwd_in_root(p->cwd, err);
+	return process_finalize(p, err);
 }
 
 static int wait_for_start(const struct init_args *a, int proc_fd_dir, struct pith_error *err)
