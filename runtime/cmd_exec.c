@@ -25,7 +25,6 @@
 #include "commands.h"
 #include "container.h"
 #include "create.h"
-#include "paths.h"
 #include "lsm.h"
 #include "process.h"
 #include "seccomp.h"
@@ -254,8 +253,6 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		r = caps_apply(&p->capabilities, &err);
 	if (r == 0)
 		r = process_finalize(p, &err);
-	if (r == 0)
-		r = path_check_cwd_in_root(p->cwd, &err);
 	if (r == 0)
 		r = process_apply_scheduling(p, true, &err);
 	if (r == 0 && x->seccomp && seccomp_last && seccomp_program_install(x->seccomp, &err) < 0)

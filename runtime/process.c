@@ -34,6 +34,8 @@ struct pith_sched_attr {
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
+
 
 int process_apply_rlimits(const struct spec_process *p, struct pith_error *err)
 {
@@ -178,6 +180,9 @@ int process_finalize(const struct spec_process *p, struct pith_error *err)
 		umask((mode_t)p->user.umask.v);
 	if (p->cwd && chdir(p->cwd) < 0)
 		return pith_fail(err, errno, "process.cwd: %s", p->cwd);
+	/* a cwd through a magic link (/proc/self/fd/N) may land outside the root */
+	if (path_check_cwd_in_root(p->cwd, err) < 0)
+		return -1;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pith_fail(err, errno, "process.noNewPrivileges");
 	return 0;
