@@ -133,8 +133,7 @@ int cmd_features(struct pith_globals *g, int argc, char **argv, struct pith_erro
 	json_object_set_new(linux_, "selinux", enabled(false));
 	json_object_set_new(linux_, "intelRdt", enabled(false));
 	json_object_set_new(linux_, "memoryPolicy", enabled(false));
-	/* idmap/ridmap mounts are refused by rootfs validation (not implemented yet) */
-	json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+	json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 1));
 	json_object_set_new(linux_, "netDevices", enabled(true));
 	json_t *f = json_object();
 	json_object_set_new(f, "ociVersionMin", json_string("1.0.0"));

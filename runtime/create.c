@@ -53,6 +53,7 @@ struct create_ctx {
 	bool has_seccomp;
 	int fifo_fd;
 	int console_fd;
+	int *idmap_userns;
 	int sync[2];
 	pid_t pid;
 };
@@ -384,8 +385,12 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 		return pid;
 	/* The init keeps only what it needs: a stray dup of the state dir would
 	 * hold its lock, anything else could leak into the container. */
-	int keep[] = { x->sync[1], x->fifo_fd, x->console_fd };
-	process_close_fds_except(3 + x->o->preserve_fds, keep, 3);
+	int keep[64] = { x->sync[1], x->fifo_fd, x->console_fd };
+	size_t n_keep = 3;
+	for (size_t i = 0; x->idmap_userns && i < x->spec->n_mounts && n_keep < 64; i++)
+		if (x->idmap_userns[i] > 0)
+			keep[n_keep++] = x->idmap_userns[i];
+	process_close_fds_except(3 + x->o->preserve_fds, keep, n_keep);
 	struct init_args a = {
 		.spec = x->spec,
 		.rootfs = x->rootfs,
@@ -399,6 +404,7 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 		.new_userns = (l->new_namespaces & CLONE_NEWUSER) != 0,
 		.setgroups_allowed = setgroups_allowed,
 		.cgroup = x->c->cgroup,
+		.idmap_userns = x->idmap_userns,
 		.seccomp = x->has_seccomp ? &x->seccomp : NULL,
 	};
 	init_main(&a);
@@ -555,6 +561,8 @@ int container_create(const struct pith_globals *g, const struct create_opts *o, 
 		r = x.console_fd < 0 ? -1 : 0;
 	}
 	if (r == 0)
+		r = idmap_prepare(x.spec, &x.idmap_userns, err);
+	if (r == 0)
 		r = make_state_dir(&x, err);
 	if (r == 0)
 		r = make_cgroup(&x, err);
@@ -582,6 +590,8 @@ int container_create(const struct pith_globals *g, const struct create_opts *o, 
 		close(x.root_fd);
 	if (x.has_seccomp)
 		seccomp_program_release(&x.seccomp);
+	if (x.spec)
+		idmap_release(x.idmap_userns, x.spec->n_mounts);
 	spec_free(x.spec);
 	if (r < 0) {
 		container_free(x.c);

@@ -158,9 +158,13 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		.no_pivot = a->no_pivot,
 		.in_userns = a->new_userns || (l->join_namespaces & CLONE_NEWUSER),
 		.cgroup = a->cgroup,
+		.idmap_userns = a->idmap_userns,
 	};
 	if (rootfs_prepare(&ctx, err) < 0)
 		return -1;
+	for (size_t i = 0; a->idmap_userns && i < s->n_mounts; i++)
+		if (a->idmap_userns[i] > 0)
+			close(a->idmap_userns[i]);
 	if (s->hooks[SPEC_HOOK_PRESTART].n || s->hooks[SPEC_HOOK_CREATE_RUNTIME].n) {
 		if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0 ||
 		    sync_recv(a->sync_fd, SYNC_HOOKS_DONE, NULL, NULL, 0, err) < 0)

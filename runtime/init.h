@@ -23,6 +23,7 @@ struct init_args {
 	bool new_userns;               /* created a user namespace (ids mapped by the parent) */
 	bool setgroups_allowed;
 	const struct cgroup *cgroup;
+	const int *idmap_userns;       /* per mount, for idmap mounts; NULL when none */
 	const struct seccomp_program *seccomp;
 };
 

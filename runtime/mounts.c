@@ -127,12 +127,19 @@ void mnt_attrs_from_flags(unsigned long set, unsigned long clear, unsigned long 
 	}
 }
 
+static int sys_setattr_ns(int fd, bool recursive, unsigned long long set, unsigned long long clr,
+			  unsigned long propagation, int userns_fd)
+{
+	struct pith_mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = propagation,
+				     .userns_fd = (uint64_t)(userns_fd > 0 ? userns_fd : 0) };
+	unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+	return syscall(SYS_mount_setattr, fd, "", flags, &a, sizeof(a)) < 0 ? -errno : 0;
+}
+
 static int sys_setattr(int fd, bool recursive, unsigned long long set, unsigned long long clr,
 		       unsigned long propagation)
 {
-	struct pith_mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = propagation };
-	unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-	return syscall(SYS_mount_setattr, fd, "", flags, &a, sizeof(a)) < 0 ? -errno : 0;
+	return sys_setattr_ns(fd, recursive, set, clr, propagation, 0);
 }
 
 /* The per-mount flags a mount has now, as MOUNT_ATTR_*. */
@@ -250,6 +257,13 @@ static int bind_tree(const struct mnt_target *t, int tree, const struct mnt_attr
 {
 	bool late = false;
 	int r;
+	/* the idmap goes on while the clone is detached, as the kernel requires */
+	if (a && a->userns_fd > 0) {
+		*op = "mount_setattr(MOUNT_ATTR_IDMAP)";
+		r = sys_setattr_ns(tree, a->idmap_recursive, MOUNT_ATTR_IDMAP, 0, 0, a->userns_fd);
+		if (r < 0)
+			return r;
+	}
 	if (a && (a->rset || a->rclr)) {
 		*op = "mount_setattr";
 		r = no_setattr ? -ENOSYS : sys_setattr(tree, true, a->rset, a->rclr, 0);
@@ -299,12 +313,15 @@ static int bind_classic(const struct mnt_target *t, const char *src, int src_fd,
 int mnt_bind(const struct mnt_target *t, const char *src, int src_fd, bool recursive,
 	     const struct mnt_attrs *a, unsigned long propagation, const char **op)
 {
-	if ((!has_attrs(a) && !propagation) || no_open_tree)
+	bool idmap = a && a->userns_fd > 0;
+	if (idmap && no_open_tree)
+		return -ENOSYS; /* idmapped mounts exist only in the new mount API */
+	if (!idmap && ((!has_attrs(a) && !propagation) || no_open_tree))
 		return bind_classic(t, src, src_fd, recursive, a, propagation, op);
 	unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
 	int tree = src_fd >= 0 ? (int)syscall(SYS_open_tree, src_fd, "", flags | AT_EMPTY_PATH)
 			       : (int)syscall(SYS_open_tree, AT_FDCWD, src, flags);
-	if (tree < 0 && errno == ENOSYS) {
+	if (tree < 0 && errno == ENOSYS && !idmap) {
 		no_open_tree = true;
 		return bind_classic(t, src, src_fd, recursive, a, propagation, op);
 	}
@@ -423,6 +440,13 @@ static int do_bind(struct entry *e, const char *src, bool recursive, unsigned lo
 	if (m->recursive_attrs) {
 		a.rset = m->attr_set;
 		a.rclr = m->attr_clr;
+	}
+	if (m->idmap) {
+		size_t i = (size_t)(m - e->ctx->spec->mounts);
+		if (!e->ctx->idmap_userns || e->ctx->idmap_userns[i] <= 0)
+			return pith_fail(err, EINVAL, "%s: idmap: no user namespace was prepared", e->name);
+		a.userns_fd = e->ctx->idmap_userns[i];
+		a.idmap_recursive = m->idmap_recursive;
 	}
 	const char *op = "mount";
 	int r = mnt_bind(&e->t, src, -1, recursive, &a, m->propagation, &op);
@@ -573,9 +597,6 @@ int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, struct stat *
 	struct entry e = { .ctx = ctx, .m = &ctx->spec->mounts[i], .t.fd = -1 };
 	const struct spec_mount *m = e.m;
 	rootfs_mount_name(ctx->spec, i, e.name, sizeof(e.name));
-	if (m->idmap)
-		return pith_fail(err, EINVAL, "%s: idmapped mounts (idmap, ridmap, uidMappings) are not supported yet",
-				 e.name);
 	bool bind = m->kind != SPEC_MOUNT_FS;
 	int r = open_dest(&e, *root_fd, bind, m->source, err);
 	if (r == 0) {
@@ -600,10 +621,13 @@ int rootfs_validate(const struct spec *spec, struct pith_error *err)
 {
 	char name[PATH_MAX + 256];
 	for (size_t i = 0; i < spec->n_mounts; i++) {
-		if (spec->mounts[i].idmap)
-			return pith_fail(err, EINVAL,
-					 "%s: idmapped mounts (idmap, ridmap, uidMappings) are not supported yet",
+		const struct spec_mount *m = &spec->mounts[i];
+		if (m->idmap && m->kind == SPEC_MOUNT_FS)
+			return pith_fail(err, EINVAL, "%s: idmap needs a bind mount",
 					 rootfs_mount_name(spec, i, name, sizeof(name)));
+		if (m->idmap && !(m->uid_mappings.n || spec->linux_.uid_mappings.n))
+			return pith_fail(err, EINVAL, "%s: idmap needs uidMappings and gidMappings (on the mount or "
+					 "in linux)", rootfs_mount_name(spec, i, name, sizeof(name)));
 	}
 	return 0;
 }

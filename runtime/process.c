@@ -246,9 +246,9 @@ static int cmp_int(const void *a, const void *b)
 
 void process_close_fds_except(int from, const int *keep, size_t n)
 {
-	int sorted[8];
+	int sorted[64];
 	size_t m = 0;
-	for (size_t i = 0; i < n && m < 8; i++)
+	for (size_t i = 0; i < n && m < 64; i++)
 		if (keep[i] >= from)
 			sorted[m++] = keep[i];
 	qsort(sorted, m, sizeof(int), cmp_int);

@@ -23,7 +23,7 @@ int process_set_personality(unsigned long domain, struct pith_error *err);
 void process_reset_signals(void);
 /* Close every fd >= keep_until. */
 int process_close_fds(int keep_until);
-/* Close every fd >= from except those in keep (at most 8). */
+/* Close every fd >= from except those in keep (at most 64). */
 void process_close_fds_except(int from, const int *keep, size_t n);
 /* Wait for our child pid, passing every signal we get on to it; its exit
  * code, 128+N when a signal ended it. */

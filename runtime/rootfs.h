@@ -35,7 +35,8 @@ struct rootfs_ctx {
 	                              * (runc runs its init with the bundle as cwd); NULL: the cwd */
 	bool no_pivot;               /* --no-pivot: MS_MOVE + chroot */
 	bool in_userns;              /* devices are bind-mounted from the host, not mknod'ed */
-	const struct cgroup *cgroup; /* for "cgroup"/"cgroup2" mounts (cgroup_mount_fs) */
+	const struct cgroup *cgroup;
+	const int *idmap_userns;     /* per mount: user namespace fd for idmap mounts (idmap_prepare) */ /* for "cgroup"/"cgroup2" mounts (cgroup_mount_fs) */
 };
 
 /* In the parent, before anything is created: what the init would refuse
@@ -94,7 +95,18 @@ struct mnt_target {
 struct mnt_attrs {                     /* MOUNT_ATTR_* */
 	unsigned long long set, clr;   /* the top mount */
 	unsigned long long rset, rclr; /* the whole tree (rro, rnosuid, ...) */
+	int userns_fd;                 /* > 0: idmap the mount with this namespace's mappings */
+	bool idmap_recursive;          /* ridmap: every mount of the tree */
 };
+/* idmap.c: a user namespace fd carrying exactly these mappings. */
+int idmap_userns_fd(const struct spec_id_mappings *uids, const struct spec_id_mappings *gids,
+		    struct pith_error *err);
+/* For each idmap mount of spec, the fd of a user namespace with its
+ * mappings (the mount's own, else linux.uid/gidMappings); 0 for the others.
+ * Made by the parent, in the host's pid namespace, before clone. *out is
+ * NULL when no mount needs one. */
+int idmap_prepare(const struct spec *spec, int **out, struct pith_error *err);
+void idmap_release(int *fds, size_t n);
 /* The string mount(2) takes for t (fd: t->fd or a re-resolved one). */
 const char *mnt_target_name(const struct mnt_target *t, int fd, char buf[32]);
 /* mount(2) onto t. Returns 0 or -errno. */

@@ -299,3 +299,38 @@ Test(container, signal_state_is_reset)
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
+
+/* idmap (spec 1.2): a bind mount whose files show the mapped owners: with
+ * the mapping written as a user namespace's (containerID -> hostID), a file
+ * owned by containerID on disk is seen as hostID (how a userns container's
+ * root owns an image's root files) */
+Test(container, idmapped_bind_mount)
+{
+	struct bundle b;
+	h_bundle_init(&b, "idmap");
+	char src[300];
+	snprintf(src, sizeof(src), "%s/shared", b.dir);
+	mkdir(src, 0755);
+	char file[320];
+	snprintf(file, sizeof(file), "%s/owned-by-root", src);
+	FILE *f = fopen(file, "w");
+	fputs("x", f);
+	fclose(f);
+	cr_assert_eq(chown(file, 0, 0), 0);
+	json_array_append_new(json_object_get(b.config, "mounts"),
+		json_pack("{s:s,s:s,s:s,s:[s,s],s:[{s:i,s:i,s:i}],s:[{s:i,s:i,s:i}]}",
+			  "destination", "/mnt", "type", "bind", "source", src, "options", "bind", "idmap",
+			  "uidMappings", "containerID", 0, "hostID", 1000, "size", 1,
+			  "gidMappings", "containerID", 0, "hostID", 2000, "size", 1));
+	h_bundle_set_args(&b, "stat", "-c", "%u:%g", "/mnt/owned-by-root", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1000:2000\n", "owner through the idmapped mount: %s", r.out);
+	h_result_free(&r);
+	/* the host sees the file unchanged */
+	struct stat st;
+	cr_expect_eq(stat(file, &st), 0);
+	cr_expect(st.st_uid == 0 && st.st_gid == 0);
+	h_bundle_cleanup(&b);
+}
