@@ -273,6 +273,20 @@ static int destroy_container(const struct pith_globals *g, struct container *c, 
 	return 0;
 }
 
+/* As runc and crun, delete --force of a container that is not there succeeds
+ * quietly: podman runs it after every exit and after a failed create, and would
+ * show an error line to its user. A plain delete still says "does not exist". */
+static bool container_absent(const struct pith_globals *g, const char *id)
+{
+	if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false; /* a bad id: container_load names the problem */
+	char path[PATH_MAX];
+	struct stat st;
+	if (snprintf(path, sizeof(path), "%s/%s", g->root, id) >= (int)sizeof(path))
+		return false;
+	return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
 int cmd_delete(struct pith_globals *g, int argc, char **argv, struct pith_error *err)
 {
 	static const struct option opts[] = {
@@ -290,6 +304,8 @@ int cmd_delete(struct pith_globals *g, int argc, char **argv, struct pith_error 
 	const char *id = NULL;
 	if (want_id(argc, argv, "delete", &id, err) < 0 || no_more_args(argc, argv, "delete", err) < 0)
 		return -1;
+	if (force && container_absent(g, id))
+		return 0;
 	struct container *c;
 	if (container_load(g, id, true, &c, err) < 0)
 		return -1;
