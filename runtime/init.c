@@ -211,7 +211,9 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return -1;
 	if (p->has_capabilities && caps_apply(&p->capabilities, err) < 0)
 		return -1;
-	return process_finalize(p, err);
+	if (process_finalize(p, err) < 0)
+		return -1;
+	return process_check_executable(p, err);
 }
 
 static int wait_for_start(const struct init_args *a, int proc_fd_dir, struct pith_error *err)

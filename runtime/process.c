@@ -196,6 +196,38 @@ static const char *env_path(const struct spec_process *p)
 	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+static bool is_executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int process_check_executable(const struct spec_process *p, struct pith_error *err)
+{
+	const char *arg0 = p->args.n ? p->args.v[0] : NULL;
+	if (!arg0)
+		return 0;
+	if (strchr(arg0, '/')) {
+		struct stat st;
+		if (stat(arg0, &st) < 0)
+			return pith_fail(err, errno, "exec \"%s\"", arg0);
+		return 0; /* a directory or a mode problem: execve's own error says it best */
+	}
+	char candidate[4096];
+	for (const char *path = env_path(p); *path;) {
+		const char *end = strchrnul(path, ':');
+		size_t len = (size_t)(end - path);
+		if (len == 0)
+			snprintf(candidate, sizeof(candidate), "%s", arg0);
+		else
+			snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, path, arg0);
+		if (is_executable(candidate))
+			return 0;
+		path = *end ? end + 1 : end;
+	}
+	return pith_fail(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);
+}
+
 int process_exec(const struct spec_process *p, struct pith_error *err)
 {
 	static const char *const empty_env[] = { NULL };

@@ -30,5 +30,8 @@ void process_close_fds_except(int from, const int *keep, size_t n);
 int process_wait_forwarding(pid_t pid);
 /* execve with a lookup in the process's own PATH; returns only on failure. */
 int process_exec(const struct spec_process *p, struct pith_error *err);
+/* Would process_exec find args[0]? Checked at create, as runc and crun do, so a
+ * missing program is a create error the client shows, not an exit code 127. */
+int process_check_executable(const struct spec_process *p, struct pith_error *err);
 
 #endif

@@ -170,6 +170,14 @@ s_cwd() {
 	echo "rc=$RC out=$OUT"; return 1
 }
 
+# a missing program fails the task's create, with the runtime's message
+s_not_found() {
+	run "${C[@]}" "${R[@]}" --rm "$IMG" c-nf nosuchcmd
+	remove c-nf
+	[ "$RC" != 0 ] && [[ "$OUT" == *OCI\ runtime\ create\ failed*nosuchcmd* ]] && return 0
+	echo "rc=$RC, want a create error naming nosuchcmd: $OUT"; return 1
+}
+
 # a runtime error reaches the ctr user: the msg of the JSON --log line
 s_error() {
 	run "${C[@]}" "${R[@]}" --rm --mount "type=bind,src=$D/no-such-source,dst=/x,options=rbind:ro" "$IMG" c-err true
@@ -178,7 +186,7 @@ s_error() {
 	echo "rc=$RC, want an error naming no-such-source: $OUT"; return 1
 }
 
-for s in output exit_code cgroup tty exec ps kill pause metrics cwd error; do
+for s in output exit_code cgroup tty exec ps kill pause metrics cwd not_found error; do
 	if msg=$(s_$s 2>&1); then pass "$s"; else fail "$s" "$(echo "$msg" | tr '\n' ' ' | cut -c1-400)"; fi
 done
 

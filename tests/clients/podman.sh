@@ -169,6 +169,13 @@ s_update() {
 	return $r
 }
 
+# a missing program is a create error podman reports (exit 127), not the container's output
+s_not_found() {
+	run "${P[@]}" "${RUN[@]}" --rm "$IMG" nosuchcmd
+	[ "$RC" = 127 ] && [[ "$OUT" == Error:*nosuchcmd* ]] && return 0
+	echo "rc=$RC, want 127 and an Error: naming nosuchcmd: $OUT"; return 1
+}
+
 # a runtime error reaches the podman user: the JSON --log line's msg is shown
 s_error() {
 	run "${P[@]}" run --network none --cgroup-parent "$CG" --rm --ulimit nofile=1048576:1048576 "$IMG" true
@@ -179,7 +186,7 @@ s_error() {
 	echo "rc=$RC, want one error naming RLIMIT_NOFILE: $OUT"; return 1
 }
 
-for s in output exit_code default_cgroup memory tty exec stop kill pause update error; do
+for s in output exit_code default_cgroup memory tty exec stop kill pause update not_found error; do
 	if msg=$(s_$s 2>&1); then pass "$s"; else fail "$s" "$(echo "$msg" | tr '\n' ' ' | cut -c1-400)"; fi
 done
 
