@@ -43,11 +43,11 @@ CAPS='"CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_SETGID","CAP
 
 need_pith() { command -v pith >/dev/null || skip "pith not built for this board"; }
 
-# mkbundle DIR NAME ARGS_JSON [RESOURCES_JSON] [seccomp|noseccomp] [EXTRA_LINUX_JSON]
+# mkbundle DIR NAME ARGS_JSON [RESOURCES_JSON] [seccomp|noseccomp] [EXTRA_LINUX_JSON] [EXTRA_MOUNT_JSON]
 # A bundle whose rootfs is DIR/rootfs when that exists (overlay test), else
 # the shared busybox rootfs, read-only.
 mkbundle() {
-	d=$1 name=$2 args=$3 res=${4:-'{}'} sc=${5:-seccomp} extra=${6:-}
+	d=$1 name=$2 args=$3 res=${4:-'{}'} sc=${5:-seccomp} extra=${6:-} mnt=${7:+, $7}
 	mkdir -p "$d"
 	root=$ROOTFS ro=true
 	[ -d "$d/rootfs" ] && root=$d/rootfs ro=false
@@ -63,7 +63,7 @@ mkbundle() {
   {"destination": "/proc", "type": "proc", "source": "proc"},
   {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
   {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
-  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}],
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}$mnt],
  "linux": {
   "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}, {"type": "cgroup"}],
   "cgroupsPath": "/pith-board/$name",
@@ -249,10 +249,59 @@ t_personality_linux32() {
 	echo "$out" | grep -qx armv8l || fail "uname -m with personality LINUX32: '$out'"
 }
 
+# pith-shim in front of pith, detached as a client would start it: signals
+# sent to the shim reach the container's init (busybox sh traps writing to a
+# bind-mounted dir), its stdout and stderr land in the k8s-file log, and the
+# exit file reports the exit code after a SIGTERM stop.
 t_shim_signals_logs() {
 	need_pith
-	command -v pith-shim >/dev/null || skip "pith-shim not built yet"
-	pith-shim --help > /tmp/shim-help 2>&1
-	cat /tmp/shim-help
-	skip "pith-shim present: board test of signals and logs not written yet"
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	d=/tmp/b-shim
+	mkdir -p $d/out
+	cat > $d/out/run.sh <<'EOS'
+for s in HUP USR1 USR2; do trap "echo $s >> /out/sigs" $s; done
+trap 'echo "got TERM"; echo TERM >> /out/sigs; exit 7' TERM
+echo "to stdout"
+echo "to stderr" >&2
+touch /out/ready
+while :; do sleep 1 & wait $!; done
+EOS
+	mkbundle $d shim '["sh", "/out/run.sh"]' '{}' seccomp '' \
+		'{"destination": "/out", "type": "bind", "source": "/tmp/b-shim/out", "options": ["rbind", "rw"]}'
+	pith-shim --id shim --bundle $d --log $d/ctr.log --exit-file $d/exit.json \
+		--pid-file $d/shim.pid || fail "pith-shim did not start the container (rc $?)"
+	i=0
+	until [ -e $d/out/ready ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "the container never got ready"; sleep 0.1
+	done
+	shim=$(cat $d/shim.pid)
+	[ -n "$shim" ] && [ -d /proc/$shim ] || fail "no running shim in $d/shim.pid"
+	[ "$(state_of shim)" = running ] || fail "pith state: $(state_of shim)"
+	for s in HUP USR1 USR2; do
+		kill -$s "$shim" || fail "kill -$s $shim"
+		i=0
+		until grep -qx $s $d/out/sigs 2>/dev/null; do
+			i=$((i + 1)); [ $i -gt 50 ] && fail "SIG$s sent to the shim never reached the container"; sleep 0.1
+		done
+	done
+	kill -TERM "$shim"
+	i=0
+	while [ ! -s $d/exit.json ] || [ -d /proc/$shim ]; do
+		i=$((i + 1)); [ $i -gt 150 ] && fail "no exit file or the shim still runs 15 s after SIGTERM"; sleep 0.1
+	done
+	echo "signals: $(tr '\n' ' ' < $d/out/sigs)"
+	echo "log:"; cat $d/ctr.log
+	echo "exit file: $(cat $d/exit.json)"
+	[ "$(cat $d/out/sigs)" = "$(printf 'HUP\nUSR1\nUSR2\nTERM')" ] || fail "signals seen: $(cat $d/out/sigs)"
+	ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}(Z|[+-][0-9:]{5})'
+	grep -Eq "^$ts stdout F to stdout\$" $d/ctr.log || fail "stdout line not in the k8s-file log"
+	grep -Eq "^$ts stderr F to stderr\$" $d/ctr.log || fail "stderr line not in the k8s-file log"
+	grep -Eq "^$ts stdout F got TERM\$" $d/ctr.log || fail "output of the TERM trap not in the log"
+	tr -d ' \n' < $d/exit.json | grep -q '"exit_code":7[,}]' || fail "exit file does not say exit_code 7"
+	tr -d ' \n' < $d/exit.json | grep -q '"id":"shim"' || fail "exit file does not name the container"
+	tr -d '\n' < $d/exit.json | grep -q '"stderr_tail": *\[[^]]*"to stderr"' ||
+		fail "stderr_tail lacks the stderr line"
+	pith state shim >/dev/null 2>&1 && fail "the shim left the container behind"
+	[ ! -d $CG/shim ] || fail "cgroup $CG/shim left behind"
+	return 0
 }
