@@ -36,7 +36,8 @@ endif
 AR := $(CROSS_TRIPLET)-ar
 
 # Only the sysroot's .pc files, with their paths rebased into the sysroot;
-# usr/local holds the Criterion that boards/build-criterion.sh builds for armhf.
+# usr/local is where a locally built armhf Criterion would go; none is needed:
+# the armhf unit tests build against tests/unit/mini_criterion (boards/unit-qemu.sh).
 # The sysroot's own include/lib dirs are system dirs for the cross gcc: keep
 # them out of the flags (as -I they would turn header warnings into errors).
 PKG_CONFIG := env PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
