@@ -146,4 +146,5 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# only our object dirs: $(BUILD) also holds sysroots whose "*.d" are directories
+-include $(wildcard $(addprefix $(BUILD)/,config/*.d runtime/*.d shim/*.d shim/init/*.d tests/*/*.d))
