@@ -2,7 +2,9 @@
  * command's own cost (posix_spawn + exec + its run) and not bash's fork.
  *
  *   bt [-n N] [-e ERRLOG] PLAN   run the plan N times (iteration {i} = 1..N); print one line per
- *                                timed step: "NAME ITER USEC MAXRSS_KB RC"
+ *                                timed step: "NAME ITER USEC MAXRSS_KB RC CPU_USEC" (CPU: user +
+ *                                system time of the command and the children it waited for; blocked
+ *                                time, e.g. a cgroup attach waiting for RCU, is not in it)
  *   bt reaper CMD [ARGS...]      run CMD as a child subreaper: orphans below it (detached
  *                                container inits, daemonised shims) are reaped, never left to PID 1
  *
@@ -122,7 +124,9 @@ static void run_timed(const struct step *s, int it)
 	pid_t pid = spawn(argv, -1);
 	int rc = pid < 0 ? 127 : wait_child(pid, &ru);
 	int64_t t1 = now_us();
-	printf("%s %d %lld %ld %d\n", s->name, it, (long long)(t1 - t0), ru.ru_maxrss, rc);
+	long long cpu = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+			ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	printf("%s %d %lld %ld %d %lld\n", s->name, it, (long long)(t1 - t0), ru.ru_maxrss, rc, cpu);
 }
 
 static void run_untimed(const struct step *s, int it)

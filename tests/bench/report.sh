@@ -48,6 +48,8 @@ head_() {
 	head_ "1-3. run of /bin/true"
 	row run100_s "$N x run, total s ($R rounds)" 0.5
 	row run_ms "  one run within the batches, ms" -
+	row run_cpu_ms "  its CPU (user+sys, no blocked time), ms" -
+	row run_seccomp_cpu_ms "  CPU of one run with seccomp, ms" -
 	row run100_seccomp_s "$N x run with default seccomp, total s" -
 	row seccomp_added_ms "  seccomp adds per container, ms" 0.1
 	row idle_run_ms "one run after 100 ms idle, ms ($S samples)" -
@@ -60,6 +62,7 @@ head_() {
 
 	head_ "5. memory, KiB"
 	row rss_run_kb "peak RSS of run" 0.5
+	row rss_version_kb "peak RSS of --version (start-up alone)" -
 	row rss_run_seccomp_kb "peak RSS of run with seccomp" -
 	for v in create start state list kill delete delete_force; do row "rss_${v}_kb" "peak RSS of $v" -; done
 	row init_rss_kb "created-not-started init: RSS" -
@@ -87,6 +90,8 @@ head_() {
 	printf '  %-44s %9s\n' "clone 5 namespaces + pivot_root + proc" "$(num "$(val floor_ns floor)")"
 	printf '  %-44s %9s\n' "  + 9 v1 cgroups (mkdir, join, rmdir)" "$(num "$(val floor_nscg floor)")"
 	printf '  %-44s %9s\n' "  the same after 100 ms idle" "$(num "$(val floor_nscg_idle floor)")"
+	printf '  %-44s %9s\n' "pith --version (exec + libraries + start-up)" "$(num "$(val version_ms pith)")"
+	printf '  %-44s %9s\n' "crun --version" "$(num "$(val version_ms crun)")"
 	printf '  %-44s %9s\n' "pith run within the batches" "$(num "$(val run_ms pith)")"
 
 	SC=$(val meta scale)
@@ -110,6 +115,7 @@ head_() {
 		for k in host crun runc pith pith-shim+pith; do
 			v=$(val dotnet_ttfl_ms "$k"); [ -n "$v" ] && printf '  %-44s %9s\n' "$k" "$v"
 		done
+		[ -z "$note" ] || echo "  note: $note"
 	elif [ -n "$note" ]; then
 		echo; echo ".NET time to first line: $note"
 	fi
