@@ -26,12 +26,7 @@ seccomp=${DN_SECCOMP-}
 [ -n "${DN_SECCOMP+set}" ] || { [ -f "$src/config/seccomp_default.json" ] && seccomp="$src/config/seccomp_default.json"; }
 export DN_DIR="$dn" DN_RUNTIME="$runtime" DN_SHIM="$shim" DN_SECCOMP="$seccomp"
 
-ttfl="$dn/ttfl-bin"
-if [ ! -x "$ttfl" ] || [ "$here/ttfl.c" -nt "$ttfl" ] || [ "$here/dn.c" -nt "$ttfl" ]; then
-	# shellcheck disable=SC2046
-	${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 \
-		-o "$ttfl" "$here/ttfl.c" "$here/dn.c" $(pkg-config --cflags --libs jansson)
-fi
+ttfl="$dn/ttfl-bin"	# built by run.sh
 state="$dn/bench-state"
 mkdir -p "$state"
 results="$dn/ttfl-results"

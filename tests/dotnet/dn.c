@@ -319,7 +319,10 @@ static void ctr_init(struct dn_ctr *c, const struct dn_bundle_opts *o, bool via_
 	memset(c, 0, sizeof *c);
 	const char *dn = dn_env("DN_DIR");
 	snprintf(c->id, sizeof c->id, "dotnet-%s", o->name);
-	snprintf(c->root, sizeof c->root, "%s/state", dn);
+	/* One state root per runtime: runc and pith must never read each other's state. */
+	const char *rt = dn_env("DN_RUNTIME") ?: "runtime";
+	const char *base = strrchr(rt, '/');
+	snprintf(c->root, sizeof c->root, "%.200s/state/%.60s", dn, base ? base + 1 : rt);
 	mkdirs(c->root);
 	char dir[256];
 	snprintf(dir, sizeof dir, "%.200s/out", dn);
@@ -514,14 +517,15 @@ void dn_cleanup(struct dn_ctr *c)
 	if (c->pid > 0) {
 		if (c->via_shim) {
 			char *argv[] = { (char *)dn_env("DN_SHIM"), "ctl", "--socket", c->sock, "kill", "KILL", NULL };
-			dn_run(argv, NULL, 5000);
+			dn_run(argv, NULL, 3000);
 		}
 		char *argv[] = { (char *)dn_env("DN_RUNTIME"), "--root", c->root, "kill", c->id, "KILL", NULL };
-		dn_run(argv, NULL, 5000);
-		if (dn_wait(c, 5000) < 0) {
+		dn_run(argv, NULL, 3000);
+		if (dn_wait(c, 3000) < 0) {
+			/* A hung shim or runtime: its whole process group (spawn made one). */
 			kill(-c->pid, SIGKILL);
 			kill(c->pid, SIGKILL);
-			dn_wait(c, 5000);
+			dn_wait(c, 3000);
 		}
 	}
 	char *argv[] = { (char *)dn_env("DN_RUNTIME"), "--root", c->root, "delete", "--force", c->id, NULL };

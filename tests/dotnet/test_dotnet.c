@@ -124,7 +124,7 @@ Test(limits, memory_and_cpu_quota_seen, .timeout = 60)
 		.name = "limits", .args = ARGS("info"), .memory = 256 * DN_MIB, .cpu_quota = 150000,
 	};
 	int st;
-	char *out = run_once(&o, 30000, &st);
+	char *out = run_once(&o, 20000, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "info failed (status 0x%x):\n%s", st, out);
 	json_t *info = info_json(out);
 	cr_expect_eq(jint(info, "processorCount"), 2, "quota 1.5 CPUs must give ProcessorCount 2");
@@ -148,7 +148,7 @@ Test(limits, small_quota_gives_one_cpu, .timeout = 60)
 		.name = "limits1", .args = ARGS("info"), .memory = 512 * DN_MIB, .cpu_quota = 50000,
 	};
 	int st;
-	char *out = run_once(&o, 30000, &st);
+	char *out = run_once(&o, 20000, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "info failed (status 0x%x):\n%s", st, out);
 	json_t *info = info_json(out);
 	cr_expect_eq(jint(info, "processorCount"), 1, "quota 0.5 CPU must give ProcessorCount 1");
@@ -172,7 +172,7 @@ Test(security, jit_under_default_seccomp_with_wx, .timeout = 60)
 	need_seccomp();
 	struct dn_bundle_opts o = { .name = "jit", .args = ARGS("jit", "3000"), .memory = 256 * DN_MIB };
 	int st;
-	char *out = run_once(&o, 40000, &st);
+	char *out = run_once(&o, 20000, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "jit failed (status 0x%x):\n%s", st, out);
 	cr_expect_not_null(strstr(out, "jit ok n=3000"), "%s", out);
 	/* W^X on: executable code came from the double-mapped memfd. */
@@ -185,7 +185,7 @@ Test(security, mmf_and_named_mutex_on_readonly_rootfs, .timeout = 60)
 	need_seccomp();
 	struct dn_bundle_opts o = { .name = "mmf", .args = ARGS("mmf"), .memory = 256 * DN_MIB };
 	int st;
-	char *out = run_once(&o, 30000, &st);
+	char *out = run_once(&o, 20000, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mmf failed (status 0x%x):\n%s", st, out);
 	cr_expect_not_null(strstr(out, "mmf ok mutexCreated=True tmp=/tmp/"), "%s", out);
 	free(out);
@@ -205,7 +205,7 @@ Test(security, info_under_seccomp_with_clean_signal_mask, .timeout = 60)
 	need_seccomp();
 	struct dn_bundle_opts o = { .name = "info", .args = ARGS("info"), .memory = 256 * DN_MIB };
 	int st;
-	char *out = run_once(&o, 30000, &st);
+	char *out = run_once(&o, 20000, &st);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "info failed (status 0x%x):\n%s", st, out);
 	json_t *info = info_json(out);
 	cr_expect_str_eq(jstr(info, "status", "Seccomp") ?: "", "2", "the seccomp filter is not applied");
@@ -244,7 +244,7 @@ Test(security, hostile_parent_signal_state_is_reset, .timeout = 60)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	struct dn_bundle_opts o = { .name = "infohostile", .args = ARGS("info"), .memory = 256 * DN_MIB };
 	int st;
-	char *out = run_once(&o, 30000, &st);
+	char *out = run_once(&o, 20000, &st);
 	json_t *info = info_json(out);
 	check_clean_signals(info);
 	json_decref(info);
@@ -257,7 +257,7 @@ Test(security, generic_host_runs_and_stops_under_default_seccomp, .timeout = 60)
 	struct dn_bundle_opts o = { .name = "hostsc", .args = ARGS("host", "--stop-delay", "0"), .memory = 256 * DN_MIB };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, NULL), 0);
-	bool started = dn_wait_output(&c, "host started", 20000);
+	bool started = dn_wait_output(&c, "host started", 15000);
 	if (started)
 		dn_stop(&c);
 	int w = dn_wait(&c, 15000);
@@ -279,7 +279,7 @@ Test(stop, signals_gets_sigterm_and_exits_zero, .timeout = 60)
 	struct dn_shim_opts so = { .stop_timeout = 10 };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, &so), 0);
-	bool ready = dn_wait_output(&c, "signals ready", 20000);
+	bool ready = dn_wait_output(&c, "signals ready", 15000);
 	int64_t t0 = dn_now_ms();
 	if (ready)
 		dn_stop(&c);
@@ -308,7 +308,7 @@ static void host_stop(const char *name, int timeout, bool expect_killed)
 	struct dn_shim_opts so = { .stop_timeout = timeout };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, &so), 0);
-	bool started = dn_wait_output(&c, "host started", 20000);
+	bool started = dn_wait_output(&c, "host started", 15000);
 	int64_t t0 = dn_now_ms();
 	if (started)
 		dn_stop(&c);
@@ -353,7 +353,7 @@ Test(stop, plain_app_stops_on_sigterm_with_init, .timeout = 60)
 	struct dn_shim_opts so = { .stop_timeout = 10, .init = true };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, &so), 0);
-	bool ready = dn_wait_output(&c, "plain ready", 20000);
+	bool ready = dn_wait_output(&c, "plain ready", 15000);
 	int64_t t0 = dn_now_ms();
 	if (ready)
 		dn_stop(&c);
@@ -380,7 +380,7 @@ Test(stop, plain_app_as_pid1_ignores_sigterm, .timeout = 60)
 	struct dn_bundle_opts o = { .name = "plainpid1", .args = ARGS("plain"), .memory = 256 * DN_MIB };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start_direct(&c, &o), 0);
-	bool ready = dn_wait_output(&c, "plain ready", 20000);
+	bool ready = dn_wait_output(&c, "plain ready", 15000);
 	if (ready)
 		dn_kill(&c, "TERM");
 	int w = dn_wait(&c, 1500);
@@ -574,7 +574,7 @@ Test(zombies, orphans_under_init_are_reaped, .timeout = 90)
 	struct dn_shim_opts so = { .stop_timeout = 5, .init = true };
 	struct dn_ctr c;
 	cr_assert_eq(dn_start(&c, &o, &so), 0);
-	bool done = dn_wait_output(&c, "orphans done", 40000);
+	bool done = dn_wait_output(&c, "orphans done", 30000);
 	pid_t init = dn_init_pid(&c);
 	int z = init > 0 ? zombies_in_pidns_of(init) : -1;
 	char *out = dn_output(&c);
