@@ -62,6 +62,11 @@ bench_runtime "$(basename "$runtime")" "$runtime"
 # crun refuses this machine's hybrid cgroup layout (v1 + a hugetlb-only cgroup2): give it a private
 # mount namespace whose /sys/fs/cgroup holds only the v1 hierarchies (bind mounts, host unchanged).
 if command -v crun >/dev/null 2>&1; then
+	tmpspec=$(mktemp -d)
+	(cd "$tmpspec" && crun spec >/dev/null 2>&1) || true
+	DN_OCI_VERSION=$(sed -n 's/.*"ociVersion": *"\([^"]*\)".*/\1/p' "$tmpspec/config.json" 2>/dev/null | head -n 1)
+	rm -rf "$tmpspec"
+	export DN_OCI_VERSION
 	unshare --mount --propagation private -- sh -c '
 		set -e
 		if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
@@ -84,6 +89,7 @@ if command -v crun >/dev/null 2>&1; then
 			i=$((i + 1))
 		done' "$ttfl" "$runs" "$state" "$results"
 	cleanup_ctr crun dotnet-bench-crun
+	unset DN_OCI_VERSION
 fi
 
 # pith-shim + runtime: first line = the first record in the shim's log

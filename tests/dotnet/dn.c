@@ -224,6 +224,9 @@ int dn_bundle_make(const struct dn_bundle_opts *o, char *dir, size_t dirlen)
 	char rootfs[1024];
 	snprintf(rootfs, sizeof rootfs, "%s/rootfs", dn);
 	json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", 1));
+	/* An older peer (crun 1.8 in the bench) refuses a newer ociVersion than it knows. */
+	if (dn_env("DN_OCI_VERSION"))
+		json_object_set_new(spec, "ociVersion", json_string(dn_env("DN_OCI_VERSION")));
 	json_object_del(spec, "hostname");
 	set_process(spec, o, root_txt);
 	set_mounts(spec, root_txt);

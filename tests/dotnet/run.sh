@@ -58,9 +58,11 @@ if [ -z "${DN_SECCOMP+set}" ] && [ -f "$src/config/seccomp_default.json" ]; then
 fi
 
 # 3. The rootfs and the runtime's default spec.
-if [ ! -f "$dn/rootfs.stamp" ] || [ "$here/mkrootfs.sh" -nt "$dn/rootfs.stamp" ] || [ "$runtime" -nt "$dn/rootfs.stamp" ]; then
+# Remade when the script, the runtime binary or the choice of runtime changes (its spec differs).
+if [ ! -f "$dn/rootfs.stamp" ] || [ "$here/mkrootfs.sh" -nt "$dn/rootfs.stamp" ] || [ "$runtime" -nt "$dn/rootfs.stamp" ] ||
+	[ "$(cat "$dn/rootfs.stamp")" != "$runtime" ]; then
 	"$here/mkrootfs.sh" "$app" "$dn" "$runtime"
-	touch "$dn/rootfs.stamp"
+	printf '%s\n' "$runtime" >"$dn/rootfs.stamp"
 fi
 
 # 4. The test binary (not in the Makefile's wildcards: it needs the SDK and root).
