@@ -41,7 +41,9 @@ SCALE=${BENCH_SCALE:-50}
 
 # ---------- outside the namespace: helpers, spec, then re-enter ----------
 if [ -z "${BENCH_IN_V1NS:-}" ]; then
-	rm -rf "$OUT" && mkdir -p "$OUT/raw"
+	# only what this script makes: notes (analysis.md) and profile.sh's output stay
+	rm -rf "$OUT/raw" "$OUT/b" "$OUT"/*.plan "$OUT/results.tsv" "$OUT/results.json" "$OUT/targets.tsv" "$OUT/table.txt"
+	mkdir -p "$OUT/raw"
 	# static: a spawned command's peak RSS (wait4) can be no lower than the spawner's own
 	for p in bt floor; do
 		gcc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o "$OUT/$p" "$HERE/$p.c" 2>/dev/null ||
