@@ -163,9 +163,11 @@ for i in $(seq 10); do $PITH delete --force "vs$i" >/dev/null 2>>"$ERR"; done
 
 # ---------- one run, traced ----------
 for i in 1 2; do $PITH run -b "$B/full" warm </dev/null >/dev/null 2>>"$ERR" || true; done
-strace -f -c -o "$P/strace-c.txt" $PITH run -b "$B/full" sc </dev/null >/dev/null 2>>"$ERR"
-strace -f -r -T -y -s 120 -o "$P/strace-r.txt" $PITH run -b "$B/full" sr </dev/null >/dev/null 2>>"$ERR"
-log "strace: $(grep total "$P/strace-c.txt" | awk '{ print $4 " syscalls, " $5 " errors" }')"
+if command -v strace >/dev/null; then
+	strace -f -c -o "$P/strace-c.txt" $PITH run -b "$B/full" sc </dev/null >/dev/null 2>>"$ERR"
+	strace -f -r -T -y -s 120 -o "$P/strace-r.txt" $PITH run -b "$B/full" sr </dev/null >/dev/null 2>>"$ERR"
+	log "strace: $(grep total "$P/strace-c.txt" | awk '{ print $4 " syscalls, " $5 " errors" }')"
+fi
 
 if command -v perf >/dev/null; then
 	{
