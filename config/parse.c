@@ -428,7 +428,7 @@ static int parse_spec(const struct pctx *c, json_t *root, struct spec *s)
 
 /* jansson's hash seed is otherwise read from /dev/urandom (three syscalls
  * on every start); the kernel already hands each process 16 random bytes. */
-static void seed_json_hash(void)
+void spec_seed_json_hash(void)
 {
 	static bool done;
 	if (done)
@@ -537,7 +537,7 @@ static int load_buffer(const char *buf, size_t len, const char *name, struct spe
 		       struct pith_error *err)
 {
 	json_error_t je;
-	seed_json_hash();
+	spec_seed_json_hash();
 	json_t *root = json_loadb(buf, len, 0, &je);
 	bool big = false;
 	if (!root && json_error_code(&je) == json_error_numeric_overflow) {
@@ -587,7 +587,12 @@ int spec_load_file(const char *path, const char *name, struct spec **out, struct
 			break;
 		len += (size_t)r;
 	}
-	return load_buffer(buf, len, name, out, err);
+	if (load_buffer(buf, len, name, out, err) < 0)
+		return -1;
+	/* kept: the runtime stores this exact text beside the state */
+	(*out)->text = pith_steal_ptr(&buf);
+	(*out)->text_len = len;
+	return 0;
 }
 
 int spec_from_json(json_t *root, const char *name, struct spec **out, struct pith_error *err)
@@ -635,6 +640,7 @@ void spec_free(struct spec *s)
 {
 	if (!s)
 		return;
+	free(s->text);
 	mounts_release(s);
 	process_release(&s->process);
 	for (int k = 0; k < SPEC_HOOK__COUNT; k++) {

@@ -397,6 +397,8 @@ struct spec_linux {
 /* ---------- the whole config ---------- */
 struct spec {
 	json_t *json;             /* owns every const char * below */
+	char *text;               /* the file as read, when loaded by spec_load_file (else NULL) */
+	size_t text_len;
 	const char *oci_version;
 	struct spec_root root;
 	struct spec_mount *mounts;
@@ -429,6 +431,10 @@ int spec_parse_resources(json_t *r_json, const char *name, struct spec_resources
 void spec_resources_release(struct spec_resources *r);
 
 void spec_free(struct spec *s);
+
+/* Seed jansson's hash from the kernel's AT_RANDOM bytes instead of letting it
+ * read /dev/urandom: call before the first JSON object of the process. */
+void spec_seed_json_hash(void);
 
 /* Lookup tables shared by the parser, `pith features` and the runtime. */
 int spec_capability_from_name(const char *name);     /* "CAP_CHOWN" -> 0, -1 if unknown */

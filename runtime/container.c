@@ -58,8 +58,16 @@ static int read_state(struct container *c, struct pith_error *err)
 			return 0;
 		return pith_fail(err, errno, "%s/state.json", c->dir);
 	}
+	/* one read: json_loadfd reads a byte per syscall */
+	char buf[64 * 1024];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return pith_fail(err, errno, "%s/state.json", c->dir);
 	json_error_t jerr;
-	c->state = json_loadfd(fd, 0, &jerr);
+	if ((size_t)n < sizeof(buf))
+		c->state = json_loadb(buf, (size_t)n, 0, &jerr);
+	else if (lseek(fd, 0, SEEK_SET) == 0)
+		c->state = json_loadfd(fd, 0, &jerr); /* a huge state: rare, so slow is fine */
 	if (!c->state)
 		return pith_fail(err, 0, "%s/state.json: corrupt state: %s", c->dir, jerr.text);
 	json_t *pid = json_object_get(c->state, "pid");
@@ -187,8 +195,9 @@ int container_save(struct container *c, struct pith_error *err)
 		r = pith_fail(err, errno, "%s/state.json.tmp", c->dir);
 	else if (write(fd, text, len) != (ssize_t)len)
 		r = pith_fail(err, errno ? errno : ENOSPC, "%s/state.json.tmp: write", c->dir);
-	else if (fdatasync(fd) < 0)
-		r = pith_fail(err, errno, "%s/state.json.tmp: fsync", c->dir);
+	/* No fsync: the rename makes the write atomic, which is what readers
+	 * need; durability is moot for state that describes processes, which
+	 * do not survive the power loss fsync would guard against. */
 	else if (renameat(c->dirfd, "state.json.tmp", c->dirfd, "state.json") < 0)
 		r = pith_fail(err, errno, "%s/state.json", c->dir);
 	if (r < 0)

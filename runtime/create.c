@@ -202,6 +202,14 @@ static int validate(struct create_ctx *x, struct pith_error *err)
 	return 0;
 }
 
+static int write_copy(int dirfd, const char *name, const char *text, size_t len)
+{
+	auto_fd fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	return write(fd, text, len) == (ssize_t)len ? 0 : -1;
+}
+
 static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 {
 	const char *root = x->g->root;
@@ -266,7 +274,7 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	/* Kept for exec, delete's poststop hooks and the cgroup of a half-made container. */
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
-	if (json_dump_file(x->spec->json, path, JSON_COMPACT) < 0)
+	if (write_copy(c->dirfd, "config.json", x->spec->text, x->spec->text_len) < 0)
 		return pith_fail(err, errno ? errno : ENOSPC, "%s", path);
 	return container_save(c, err);
 }

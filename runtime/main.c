@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../config/spec.h"
 #include "commands.h"
 #include "log.h"
 
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 {
 	struct pith_globals g = { .root = NULL };
 	struct pith_error err = { 0 };
+	spec_seed_json_hash();
 
 	int r = parse_globals(argc, argv, &g, &err);
 	if (r > 0)
