@@ -612,19 +612,17 @@ int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struc
 
 /* ---------- destroy ---------- */
 
-/* Parents under a top-level "pith" (or "pith-*") directory belong to pith
- * whoever made them, so the last container out removes them; elsewhere only
- * those this container's create made. rmdir fails on a non-empty or busy
- * cgroup, so a parent still in use is never lost. */
+/* Parents under a top-level "pith" (or "pith-*") directory are pith's
+ * shared ground: they stay, so the next container does not pay for making
+ * them again in every hierarchy (as runc keeps its parents). Elsewhere only
+ * the parents this container's create made go, and rmdir fails on a
+ * non-empty or busy cgroup, so a parent still in use is never lost. */
 static int removable_parents(const struct cgroup *cg)
 {
 	const char *p = cg->path + 1;
 	size_t first = strcspn(p, "/");
 	bool ours = (first == 4 && strncmp(p, "pith", 4) == 0) || strncmp(p, "pith-", 5) == 0;
-	int depth = 0;
-	for (const char *s = p; (s = strchr(s, '/')); s++)
-		depth++;
-	return ours && depth > cg->parents ? depth : cg->parents;
+	return ours ? 0 : cg->parents;
 }
 
 int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
