@@ -52,7 +52,7 @@ int cgroup_is_frozen(const struct cgroup *cg, bool *frozen, struct pith_error *e
  * hierarchy joined). *pids is malloc()ed. */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, struct pith_error *err);
 /* Apply a new linux.resources to the live cgroup (pith update). */
-int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struct pith_error *err);
+int cgroup_update(struct cgroup *cg, const struct spec_resources *r, struct pith_error *err);
 /* OOM kills so far: memory.events oom_kill (v2), memory.oom_control
  * oom_kill (v1). 0 when the memory controller is not joined. */
 int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count, struct pith_error *err);

@@ -572,7 +572,7 @@ static int late_join(const struct cgroup *cg, struct cgroup_hier *h, int *fd, st
 	return ret;
 }
 
-int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struct pith_error *err)
+int cgroup_update(struct cgroup *cg, const struct spec_resources *r, struct pith_error *err)
 {
 	const char *why[CG__COUNT] = { 0 };
 	unsigned needed = cgroup_needed_ctrls(r, why);
@@ -587,8 +587,8 @@ int cgroup_update(const struct cgroup *cg, const struct spec_resources *r, struc
 		fds[k] = -1;
 		if (cg->h[k].joined)
 			fds[k] = cgroup_open_leaf(cg, &cg->h[k], err);
-		else if (!cg->h[k].v2 && (cg->h[k].ctrls & needed))
-			ret = late_join(cg, &hs[k], &fds[k], err);
+		else if (!cg->h[k].v2 && (cg->h[k].ctrls & needed) && (ret = late_join(cg, &hs[k], &fds[k], err)) == 0)
+			cg->h[k].joined = true; /* recorded in state.json by the caller */
 		if (fds[k] < 0 && cg->h[k].joined)
 			ret = -1;
 	}
@@ -634,8 +634,8 @@ int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 			close(h->fd);
 			h->fd = -1;
 		}
-		/* Not joined at create may still have been joined by update. */
-		if (!h->joined && (cg->fresh || !h->ctrls))
+		/* update records the hierarchies it joins, so "joined" is the truth */
+		if (!h->joined)
 			continue;
 		for (;;) {
 			int r = remove_made(h, cg->path, removable_parents(cg), true);

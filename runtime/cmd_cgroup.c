@@ -283,6 +283,11 @@ int cmd_update(struct pith_globals *g, int argc, char **argv, struct pith_error 
 		ret = pith_fail(err, 0, "container %s is stopped: nothing to update", id);
 	if (ret == 0)
 		ret = cgroup_update(c->cgroup, file ? &r : &flags, err);
+	if (ret == 0) {
+		/* update may join hierarchies create left alone: delete must know */
+		json_object_set_new(json_object_get(c->state, "pith"), "cgroup", cgroup_to_json(c->cgroup));
+		ret = container_save(c, err);
+	}
 	container_free(c);
 	if (file)
 		spec_resources_release(&r);

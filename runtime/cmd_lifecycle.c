@@ -234,8 +234,18 @@ static void wait_gone(pid_t pid, int timeout_ms)
 	waitpid(pid, NULL, WNOHANG);
 }
 
+static bool state_flag(const struct container *c, const char *key, bool absent)
+{
+	json_t *v = json_object_get(json_object_get(c->state, "pith"), key);
+	return v ? json_is_true(v) : absent;
+}
+
 static int kill_everything(struct container *c, struct pith_error *err)
 {
+	/* A stopped init that was PID 1 of its own namespace took every other
+	 * process of the container with it: nothing is left to kill. */
+	if (c->status == CONTAINER_STOPPED && state_flag(c, "own_pidns", false))
+		return 0;
 	if (c->cgroup) {
 		if (cgroup_kill_all(c->cgroup, SIGKILL, err) < 0)
 			return -1;
@@ -259,7 +269,7 @@ static int destroy_container(const struct pith_globals *g, struct container *c, 
 		return -1;
 	struct spec *spec = NULL;
 	struct pith_error hook_err = { 0 };
-	if (container_load_spec(c, &spec, &hook_err) == 0) {
+	if (state_flag(c, "poststop", true) && container_load_spec(c, &spec, &hook_err) == 0) {
 		c->status = CONTAINER_STOPPED;
 		/* spec: poststop failures are warnings, the delete goes on */
 		if (container_run_hooks(c, spec, SPEC_HOOK_POSTSTOP, &hook_err) < 0)

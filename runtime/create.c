@@ -256,6 +256,9 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	json_object_set_new(pith, "rootfs", json_string(x->rootfs));
 	json_object_set_new(pith, "owner", json_integer(geteuid()));
 	json_object_set_new(pith, "systemd", json_boolean(x->g->systemd_cgroup));
+	/* what delete needs to know without parsing the config again */
+	json_object_set_new(pith, "own_pidns", json_boolean(x->spec->linux_.new_namespaces & CLONE_NEWPID));
+	json_object_set_new(pith, "poststop", json_boolean(x->spec->hooks[SPEC_HOOK_POSTSTOP].n > 0));
 	/* enough for delete to find the cgroup if we die before recording it */
 	json_object_set_new(pith, "cgroup_pending",
 			    json_pack("{s:s?,s:b}", "cgroupsPath", x->spec->linux_.cgroups_path, "systemd",
