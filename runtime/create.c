@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +55,7 @@ struct create_ctx {
 	int fifo_fd;
 	int console_fd;
 	int *idmap_userns;
+	bool in_cgroup;              /* born in its cgroup (clone3 CLONE_INTO_CGROUP) */
 	int sync[2];
 	pid_t pid;
 };
@@ -389,7 +391,20 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 {
 	const struct spec_linux *l = &x->spec->linux_;
 	unsigned long flags = (unsigned long)(l->new_namespaces & ~(CLONE_NEWCGROUP | CLONE_NEWTIME));
-	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid = -1;
+	int leaf = x->c->cgroup ? cgroup_leaf_fd(x->c->cgroup) : -1;
+	if (leaf >= 0) {
+		/* pure cgroup v2: born in the cgroup, no join afterwards */
+		struct clone_args ca = { .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+					 .cgroup = (uint64_t)leaf };
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		/* an old kernel, or a seccomp filter around us, says no: the classic way */
+		if (pid < 0 && errno != ENOSYS && errno != EPERM && errno != E2BIG && errno != EINVAL)
+			return pith_fail(err, errno, "clone3 the container's init into its cgroup");
+		x->in_cgroup = pid >= 0;
+	}
+	if (pid < 0)
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		return pith_fail(err, errno, "clone the container's init (namespaces 0x%lx)", flags);
 	if (pid > 0)
@@ -504,10 +519,6 @@ static int start_init(struct create_ctx *x, struct pith_error *err)
 	bool sg;
 	if ((l->new_namespaces & CLONE_NEWUSER) && userns_write_maps(x->pid, l, &sg, err) < 0)
 		return -1;
-	if (x->c->cgroup && cgroup_add_pid(x->c->cgroup, x->pid, err) < 0)
-		return -1;
-	if (write_oom_score_adj(x->pid, &x->spec->process, err) < 0 || setup_network(x, err) < 0)
-		return -1;
 
 	json_t *st = container_oci_state(x->c);
 	char *text = json_dumps(st, JSON_COMPACT);
@@ -515,6 +526,15 @@ static int start_init(struct create_ctx *x, struct pith_error *err)
 	int r = text ? sync_send(x->sync[0], SYNC_GO, 0, text, err) : pith_fail(err, ENOMEM, "state");
 	free(text);
 	if (r < 0)
+		return -1;
+	/* The init builds its rootfs meanwhile: a v1 cgroup join can wait for
+	 * an RCU grace period (tens of ms after idle), so it must not be idle
+	 * time on the critical path. */
+	if (x->c->cgroup && !x->in_cgroup && cgroup_add_pid(x->c->cgroup, x->pid, err) < 0)
+		return -1;
+	if (write_oom_score_adj(x->pid, &x->spec->process, err) < 0 || setup_network(x, err) < 0)
+		return -1;
+	if (sync_send(x->sync[0], SYNC_CGROUP, 0, NULL, err) < 0)
 		return -1;
 
 	int32_t value = 0;

@@ -123,6 +123,27 @@ static void make_cwd(const char *cwd)
 		close(fd);
 }
 
+struct cgroup_wait {
+	const struct init_args *a;
+	bool done;
+};
+
+/* The parent joins our cgroup while we mount: we wait for it only here,
+ * right before the first cgroup mount (or after the mounts), because the
+ * cgroup namespace must be made once we are in our cgroup. */
+static int wait_for_cgroup(void *arg, struct pith_error *err)
+{
+	struct cgroup_wait *w = arg;
+	if (w->done)
+		return 0;
+	w->done = true;
+	if (sync_recv(w->a->sync_fd, SYNC_CGROUP, NULL, NULL, 0, err) < 0)
+		return -1;
+	if ((w->a->spec->linux_.new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return pith_fail(err, errno, "unshare the cgroup namespace");
+	return 0;
+}
+
 /* Everything up to READY: namespaces, filesystem, identity. */
 static int build_container(const struct init_args *a, int *proc_fd_dir, int *listener, struct pith_error *err)
 {
@@ -140,9 +161,6 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return pith_fail(err, errno, "become root in the new user namespace");
 	if (join_namespaces(l, err) < 0)
 		return -1;
-	/* After the parent moved us into our cgroup, so it is the namespace's root. */
-	if ((l->new_namespaces & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-		return pith_fail(err, errno, "unshare the cgroup namespace");
 	if (a->new_keyring) {
 		long r = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0);
 		if (r < 0 && errno != ENOSYS && errno != EPERM && errno != EDQUOT)
@@ -159,8 +177,11 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		.in_userns = a->new_userns || (l->join_namespaces & CLONE_NEWUSER),
 		.cgroup = a->cgroup,
 		.idmap_userns = a->idmap_userns,
+		.before_cgroup_mount = wait_for_cgroup,
 	};
-	if (rootfs_prepare(&ctx, err) < 0)
+	struct cgroup_wait cw = { .a = a };
+	ctx.before_cgroup_arg = &cw;
+	if (rootfs_prepare(&ctx, err) < 0 || wait_for_cgroup(&cw, err) < 0)
 		return -1;
 	for (size_t i = 0; a->idmap_userns && i < s->n_mounts; i++)
 		if (a->idmap_userns[i] > 0)

@@ -524,6 +524,9 @@ static int do_fs(struct entry *e, struct pith_error *err)
 
 static int do_cgroup(struct entry *e, struct pith_error *err)
 {
+	const struct rootfs_ctx *ctx = e->ctx;
+	if (ctx->before_cgroup_mount && ctx->before_cgroup_mount(ctx->before_cgroup_arg, err) < 0)
+		return -1;
 	/* cgroup_mount_fs makes directories below dest: it needs a real path,
 	 * not /proc/self/fd/N (which would name what lies under its tmpfs). */
 	char dest[PATH_MAX];

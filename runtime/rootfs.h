@@ -36,7 +36,12 @@ struct rootfs_ctx {
 	bool no_pivot;               /* --no-pivot: MS_MOVE + chroot */
 	bool in_userns;              /* devices are bind-mounted from the host, not mknod'ed */
 	const struct cgroup *cgroup;
-	const int *idmap_userns;     /* per mount: user namespace fd for idmap mounts (idmap_prepare) */ /* for "cgroup"/"cgroup2" mounts (cgroup_mount_fs) */
+	const int *idmap_userns;     /* per mount: user namespace fd for idmap mounts (idmap_prepare) */
+	/* Called once, before the first cgroup/cgroup2 mount: the init waits
+	 * there until the parent has put it in its cgroup (and unshares its
+	 * cgroup namespace), so everything before overlaps with that join. */
+	int (*before_cgroup_mount)(void *arg, struct pith_error *err);
+	void *before_cgroup_arg; /* for "cgroup"/"cgroup2" mounts (cgroup_mount_fs) */
 };
 
 /* In the parent, before anything is created: what the init would refuse

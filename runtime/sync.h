@@ -9,7 +9,8 @@
 #include "error.h"
 
 enum sync_type {
-	SYNC_GO = 1,        /* parent -> child: ids mapped, cgroup joined; payload: state JSON */
+	SYNC_GO = 1,        /* parent -> child: ids mapped; payload: state JSON */
+	SYNC_CGROUP,        /* parent -> child: the child is in its cgroup, network set up */
 	SYNC_HOOKS,         /* child -> parent: mounts done, run prestart/createRuntime hooks */
 	SYNC_HOOKS_DONE,    /* parent -> child */
 	SYNC_READY,         /* child -> parent: created, about to wait for start */
