@@ -148,6 +148,13 @@ int cmd_create(struct pith_globals *g, int argc, char **argv, struct pith_error 
 
 /* ---------- start ---------- */
 
+static bool state_flag(const struct container *c, const char *key, bool absent)
+{
+	json_t *v = json_object_get(json_object_get(c->state, "pith"), key);
+	return v ? json_is_true(v) : absent;
+}
+
+
 /* Open the exec fifo's read side: the init, blocked in open(O_WRONLY), goes on. */
 static int release_init(struct container *c, struct pith_error *err)
 {
@@ -180,15 +187,13 @@ static int start_container(struct container *c, struct pith_error *err)
 	default: return pith_fail(err, 0, "cannot start an already running container");
 	}
 	struct spec *spec = NULL;
-	if (container_load_spec(c, &spec, err) < 0)
+	if (state_flag(c, "poststart", true) && container_load_spec(c, &spec, err) < 0)
 		return -1;
+	/* nothing to save: "running" is read from the fifo being gone */
 	int r = release_init(c, err);
-	if (r == 0) {
+	if (r == 0)
 		c->status = CONTAINER_RUNNING;
-		json_object_set_new(c->state, "status", json_string("running"));
-		r = container_save(c, err);
-	}
-	if (r == 0 && container_run_hooks(c, spec, SPEC_HOOK_POSTSTART, err) < 0) {
+	if (r == 0 && spec && container_run_hooks(c, spec, SPEC_HOOK_POSTSTART, err) < 0) {
 		/* spec 1.3: a failing poststart fails start; the container must not
 		 * go on running as if it had started well. */
 		struct pith_error ignored;
@@ -234,11 +239,6 @@ static void wait_gone(pid_t pid, int timeout_ms)
 	waitpid(pid, NULL, WNOHANG);
 }
 
-static bool state_flag(const struct container *c, const char *key, bool absent)
-{
-	json_t *v = json_object_get(json_object_get(c->state, "pith"), key);
-	return v ? json_is_true(v) : absent;
-}
 
 static int kill_everything(struct container *c, struct pith_error *err)
 {

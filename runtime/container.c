@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../config/spec.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "procfs.h"
@@ -50,12 +51,27 @@ int container_id_check(const char *id, struct pith_error *err)
 	return 0;
 }
 
-static int read_state(struct container *c, struct pith_error *err)
+/* A create killed before it wrote state.json may have made the cgroup its
+ * config asks for: find it, so delete leaves nothing behind. */
+static int locate_from_config(struct container *c, bool systemd, struct pith_error *err)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	struct spec *spec = NULL;
+	struct pith_error ignored;
+	if (access(path, F_OK) < 0 || spec_load_file(path, "config.json", &spec, &ignored) < 0)
+		return 0; /* killed before the copy: nothing else was made either */
+	int r = cgroup_locate(spec->linux_.cgroups_path, c->id, systemd, &c->cgroup, err);
+	spec_free(spec);
+	return r;
+}
+
+static int read_state(struct container *c, bool systemd, struct pith_error *err)
 {
 	auto_fd fd = openat(c->dirfd, "state.json", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT) /* a create killed before its first save */
-			return 0;
+		if (errno == ENOENT)
+			return locate_from_config(c, systemd, err);
 		return pith_fail(err, errno, "%s/state.json", c->dir);
 	}
 	/* one read: json_loadfd reads a byte per syscall */
@@ -80,13 +96,6 @@ static int read_state(struct container *c, struct pith_error *err)
 	if (cg && !json_is_null(cg)) {
 		int r = cgroup_from_json(cg, &c->cgroup, err);
 		if (r < 0)
-			return pith_wrap(err, "%s/state.json", c->dir);
-	} else {
-		json_t *pending = json_object_get(pith, "cgroup_pending");
-		/* create died between making the cgroup and recording it: find it */
-		if (json_is_object(pending) &&
-		    cgroup_locate(json_string_value(json_object_get(pending, "cgroupsPath")), c->id,
-				  json_is_true(json_object_get(pending, "systemd")), &c->cgroup, err) < 0)
 			return pith_wrap(err, "%s/state.json", c->dir);
 	}
 	return 0;
@@ -156,7 +165,7 @@ int container_load(const struct pith_globals *g, const char *id, bool exclusive,
 		container_free(c);
 		return pith_fail(err, 0, "container %s does not exist", id);
 	}
-	if (read_state(c, err) < 0) {
+	if (read_state(c, g->systemd_cgroup, err) < 0) {
 		container_free(c);
 		return -1;
 	}

@@ -260,11 +260,8 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	json_object_set_new(pith, "systemd", json_boolean(x->g->systemd_cgroup));
 	/* what delete needs to know without parsing the config again */
 	json_object_set_new(pith, "own_pidns", json_boolean(x->spec->linux_.new_namespaces & CLONE_NEWPID));
+	json_object_set_new(pith, "poststart", json_boolean(x->spec->hooks[SPEC_HOOK_POSTSTART].n > 0));
 	json_object_set_new(pith, "poststop", json_boolean(x->spec->hooks[SPEC_HOOK_POSTSTOP].n > 0));
-	/* enough for delete to find the cgroup if we die before recording it */
-	json_object_set_new(pith, "cgroup_pending",
-			    json_pack("{s:s?,s:b}", "cgroupsPath", x->spec->linux_.cgroups_path, "systemd",
-				      x->g->systemd_cgroup));
 	json_object_set_new(c->state, "ociVersion", json_string(x->spec->oci_version));
 	json_object_set_new(c->state, "id", json_string(c->id));
 	json_object_set_new(c->state, "status", json_string("creating"));
@@ -281,7 +278,9 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	if (write_copy(c->dirfd, "config.json", x->spec->text, x->spec->text_len) < 0)
 		return pith_fail(err, errno ? errno : ENOSPC, "%s", path);
-	return container_save(c, err);
+	/* state.json is first written once the init exists; until then the
+	 * config copy is what lets delete find a half-made cgroup */
+	return 0;
 }
 
 /* The first limit linux.resources asks for, as its JSON path; NULL when
@@ -330,14 +329,12 @@ static int make_cgroup(struct create_ctx *x, struct pith_error *err)
 					 "(delegate a writable cgroup, or remove the limit)", limit);
 		log_debug("rootless: running without a cgroup (%s)", err->msg);
 		memset(err, 0, sizeof(*err));
-		json_object_del(json_object_get(x->c->state, "pith"), "cgroup_pending");
-		return container_save(x->c, err);
+		return 0;
 	}
 	json_t *pith = json_object_get(x->c->state, "pith");
 	json_object_set_new(pith, "cgroup", cgroup_to_json(x->c->cgroup));
-	json_object_del(pith, "cgroup_pending");
-	/* saved with the pid, right after clone; until then "cgroup_pending"
-	 * on disk lets delete find it */
+	/* saved with the pid, right after clone; until then the config copy
+	 * lets delete find it */
 	return 0;
 }
 
@@ -513,6 +510,10 @@ static int start_init(struct create_ctx *x, struct pith_error *err)
 	x->c->pid = x->pid;
 	json_object_set_new(x->c->state, "pid", json_integer(x->pid));
 	json_object_set_new(json_object_get(x->c->state, "pith"), "start_time", json_integer((json_int_t)x->c->start_time));
+	/* The one write of state.json in create. "created" already: create holds
+	 * the lock until it is true, and if create dies before, the init dies
+	 * with it (no parent on the sync socket) and the status reads stopped. */
+	json_object_set_new(x->c->state, "status", json_string("created"));
 	if (container_save(x->c, err) < 0)
 		return -1;
 
@@ -601,10 +602,6 @@ int container_create(const struct pith_globals *g, const struct create_opts *o, 
 		r = make_fifo(&x, err);
 	if (r == 0)
 		r = start_init(&x, err);
-	if (r == 0) {
-		json_object_set_new(x.c->state, "status", json_string("created"));
-		r = container_save(x.c, err);
-	}
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, x.pid, err);
 	if (r < 0)
