@@ -34,7 +34,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 
 LDFLAGS ?=
 # Packed relative relocations (DT_RELR) shrink a PIE a lot; they need glibc >= 2.36 where the
 # binary runs, which is what the toolchain (or the board sysroot) links against when it offers them.
-RELR := $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null -Wl,-z,pack-relative-relocs \
+RELR := $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null -Wl,--fatal-warnings -Wl,-z,pack-relative-relocs \
 	2>/dev/null && echo -Wl,-z,pack-relative-relocs)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(RELR) $(LDFLAGS)
 # Not for test binaries: Criterion finds its tests in sections nothing references.
