@@ -36,6 +36,7 @@ ROOTFS=$BUILD/fixtures/rootfs
 [ -x "$SHIM" ] && [ -x "$ROOTFS/bin/busybox" ] || { echo "log_throughput: build first (all fixtures)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "log_throughput: needs root" >&2; exit 2; }
 
+# shellcheck disable=SC2206 # a list of words on purpose
 VARIANTS=(${LOG_TP_VARIANTS:-shim conmon shim-rot conmon-rot})
 command -v conmon >/dev/null 2>&1 || mapfile -t VARIANTS < <(printf '%s\n' "${VARIANTS[@]}" | grep -v conmon)
 LINES=$((MIB * 1048576 / 100))
@@ -110,7 +111,7 @@ verify() {
 
 # run VARIANT ROUND: one container from spawn to exit report; prints the result line
 run() {
-	local v=$1 k=$2 d=$DIR/$1 id=logtp-$$-$1-$2 t0 end wall st ns ut stt lines ok
+	local v=$1 k=$2 d=$DIR/$1 id=logtp-$$-$1-$2 t0 end st ns ut stt lines ok limit=$((SECONDS + 60 + MIB))
 	rm -rf "$d/log" "$d/exit" "$d/run" "$d/sup.pid" "$d/ctr.pid"
 	mkdir -p "$d/log" "$d/exit"
 	CUR=$id
@@ -140,8 +141,12 @@ run() {
 		;;
 	esac
 	# the run takes seconds: a 10 ms poll is cheap, the end time comes from the report's mtime
-	while [ "$(cut -d' ' -f3 "/proc/$SUP/stat")" != Z ]; do nap 0.01; done
-	[ -s "$d/exit/$id" ] || fail "$v: no exit report"
+	while [ "$(cut -d' ' -f3 "/proc/$SUP/stat")" != Z ]; do
+		[ "$SECONDS" -lt "$limit" ] || fail "$v: still running after $((60 + MIB)) s"
+		nap 0.01
+	done
+	# conmon's report is the bare exit code, pith-shim's a JSON object
+	grep -qxE '0|.*"exit_code":0[,}].*' "$d/exit/$id" 2>/dev/null || fail "$v: exit report '$(cat "$d/exit/$id" 2>/dev/null)'"
 	st=$(cut -d' ' -f14,15 "/proc/$SUP/stat")
 	ns=$(cut -d' ' -f1 "/proc/$SUP/schedstat")
 	[ "$(awk '$1 == "Threads:" { print $2 }' "/proc/$SUP/status")" = 1 ] || ns=""

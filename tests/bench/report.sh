@@ -72,6 +72,23 @@ head_() {
 	row shim_pss_kb "shim PSS, KiB" - pith-shim conmon -
 	row shim_cpu_ticks "shim CPU while idle, clock ticks" - pith-shim conmon -
 	row shim_wakeups "shim context switches while idle" - pith-shim conmon -
+	if [ -n "$(val log_mib all)" ]; then
+		LW=$(val log_lines_written all)
+		head_ "   log path: $(val log_mib all) MiB, 100 B lines ($(val log_runtime all))" pith-shim conmon -
+		row log_mib_s "MiB/s, spawn to exit report" - pith-shim conmon -
+		row log_wall_s "  wall time, s" - pith-shim conmon -
+		row log_cpu_ms "  supervisor's own CPU (user+sys), ms" - pith-shim conmon -
+		row log_lines "  lines in the log, of $LW written" - pith-shim conmon -
+		row log_rot_mib_s "rotating at 1 MiB (shim x3, conmon truncates)" - pith-shim conmon -
+		row log_rot_cpu_ms "  supervisor's own CPU, ms" - pith-shim conmon -
+		row log_rot_lines "  lines kept, all whole" - pith-shim conmon -
+		st=$( [ "$(val log_intact pith-shim)" = true ] && [ "$(val log_rot_intact pith-shim)" = true ] && echo true || echo false)
+		echo "  pith-shim logs every line whole, none lost: $( [ "$st" = true ] && echo ok || echo MISS)" \
+			"(conmon: $( [ "$(val log_intact conmon)" = true ] && [ "$(val log_rot_intact conmon)" = true ] && echo ok || echo MISS))"
+		printf 'log_intact\tpith-shim\tevery line logged whole\tnull\t%s\n' "$st" >> "$TARGETS"
+	elif [ -n "$(val log_note all)" ]; then
+		echo "  log path: $(val log_note all)"
+	fi
 
 	head_ "6. binaries, stripped KiB"
 	row size_kb "pith | crun | runc" 0.5

@@ -9,6 +9,7 @@
 #   BENCH_RUNS=N         containers per batch (default 100)
 #   BENCH_SAMPLES=N      samples of the single-container measurements (default 20, quick 6)
 #   BENCH_SHIM_IDLE=S    seconds the shims are watched idle (default 30, quick 5)
+#   BENCH_LOG_MIB=N      MiB each container writes in the log throughput bench (default 64, quick 16)
 #   BENCH_SCALE=N        detached containers in the scale test (default 50)
 #   BENCH_DOTNET=0       skip the .NET time-to-first-line bench
 # Method: runtimes alternate A B C, C B A (round by round, or sample by sample), ratios are taken
@@ -30,10 +31,10 @@ for t in jq gcc unshare strip ldd; do command -v "$t" >/dev/null || die "$t is m
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-2} SAMPLES=${BENCH_SAMPLES:-6} SHIM_IDLE=${BENCH_SHIM_IDLE:-5}
-	SCALE_ROUNDS=1 DN_RUNS=5
+	SCALE_ROUNDS=1 DN_RUNS=5 LOG_MIB=${BENCH_LOG_MIB:-16} LOG_ROUNDS=3
 else
 	ROUNDS=${BENCH_ROUNDS:-5} SAMPLES=${BENCH_SAMPLES:-20} SHIM_IDLE=${BENCH_SHIM_IDLE:-30}
-	SCALE_ROUNDS=2 DN_RUNS=20
+	SCALE_ROUNDS=2 DN_RUNS=20 LOG_MIB=${BENCH_LOG_MIB:-64} LOG_ROUNDS=5
 fi
 N=${BENCH_RUNS:-100}
 SCALE=${BENCH_SCALE:-50}
@@ -269,6 +270,30 @@ section_shim() {
 	rec shim_idle_s all "$SHIM_IDLE"
 }
 
+# ---------- 5. the shims' log path ----------
+section_log() {
+	command -v conmon >/dev/null || { rec log_note all "conmon not installed"; return 0; }
+	local rt=$BUILD/pith v m p c
+	has crun && rt=$(command -v crun)
+	log "log throughput: pith-shim and conmon (runtime $(basename "$rt")), $LOG_MIB MiB of 100-byte lines, $LOG_ROUNDS rounds"
+	LOG_TP_CGROUP=/$CGP/log LOG_TP_ROUNDS=$LOG_ROUNDS \
+		"$HERE/log_throughput.sh" "$BUILD" "$LOG_MIB" "$rt" > "$OUT/raw/log" 2>>"$ERR" || die "log_throughput.sh failed (see $ERR)"
+	# "VARIANT ROUND WALL_S MIB_S CPU_MS UTICKS STICKS LINES_LOG LINES_WRITTEN INTACT" lines
+	for v in "" rot; do
+		p=shim${v:+-$v} c=conmon${v:+-$v}
+		for m in wall_s:3 mib_s:4 cpu_ms:5 lines:8; do
+			rec "log${v:+_$v}_${m%:*}" pith-shim "$(awk -v v="$p" -v f="${m#*:}" '$1 == v { print $f }' "$OUT/raw/log" | median)"
+			rec "log${v:+_$v}_${m%:*}" conmon "$(awk -v v="$c" -v f="${m#*:}" '$1 == v { print $f }' "$OUT/raw/log" | median)"
+			rec "log${v:+_$v}_${m%:*}" pith-shim/conmon "$(awk -v p="$p" -v c="$c" -v f="${m#*:}" '$1 == p { a[$2] = $f }
+				$1 == c { b[$2] = $f } END { for (k in a) if (k in b && b[k] > 0) print a[k] / b[k] }' "$OUT/raw/log" | median)"
+		done
+		rec "log${v:+_$v}_intact" pith-shim "$(awk -v v="$p" '$1 == v && $10 != 1 { n++ } END { print n ? "false" : "true" }' "$OUT/raw/log")"
+		rec "log${v:+_$v}_intact" conmon "$(awk -v v="$c" '$1 == v && $10 != 1 { n++ } END { print n ? "false" : "true" }' "$OUT/raw/log")"
+	done
+	rec log_lines_written all "$(awk 'NR == 1 { print $9 }' "$OUT/raw/log")"
+	rec log_mib all "$LOG_MIB"; rec log_runtime all "$(basename "$rt")"
+}
+
 # ---------- 8. scale ----------
 section_scale() {
 	log "scale: $SCALE detached containers per runtime, list at 10/25/$SCALE, delete all; $SCALE_ROUNDS round(s)"
@@ -345,6 +370,7 @@ section_idle
 section_verbs
 section_init_mem
 section_shim
+section_log
 section_scale
 section_dotnet
 rec bench_seconds all "$(( $(date +%s) - START ))"
