@@ -113,20 +113,20 @@ check-unit: $(BUILD)/tests/unit-tests
 
 check-integration: all fixtures $(BUILD)/tests/integration-tests
 	@PITH_BUILD=$(abspath $(BUILD)) $(BUILD)/tests/integration-tests --jobs 2; r=$$?; \
-		tests/fixtures/cgroup-cleanup.sh pith-test; exit $$r
+		tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r
 	@# the shim's suite again with crun, so it tests the shim and not pith's quirks
 	@if command -v crun >/dev/null; then \
 		echo "shim tests with crun (v1-only cgroup view):"; \
 		PITH_BUILD=$(abspath $(BUILD)) PITH_SHIM_TEST_RUNTIME=$(abspath tests/fixtures/crun-v1.sh) \
 			$(BUILD)/tests/integration-tests --jobs 2 --filter 'shim/*'; r=$$?; \
-		tests/fixtures/cgroup-cleanup.sh pith-test; exit $$r; \
+		tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r; \
 	else echo "SKIP: shim tests with crun: crun is not installed"; fi
 
 check-dotnet: all fixtures
-	@tests/dotnet/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test; exit $$r
+	@tests/dotnet/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r
 
 check-clients: all fixtures
-	@tests/clients/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test; exit $$r
+	@tests/clients/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r
 
 check-boards:
 	@boards/check-boards.sh

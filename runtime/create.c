@@ -531,12 +531,13 @@ static int start_init(struct create_ctx *x, struct pith_error *err)
 	/* The init builds its rootfs meanwhile: a v1 cgroup join can wait for
 	 * an RCU grace period (tens of ms after idle), so it must not be idle
 	 * time on the critical path. */
-	if (x->c->cgroup && !x->in_cgroup && cgroup_add_pid(x->c->cgroup, x->pid, err) < 0)
+	if ((x->c->cgroup && !x->in_cgroup && cgroup_add_pid(x->c->cgroup, x->pid, err) < 0) ||
+	    write_oom_score_adj(x->pid, &x->spec->process, err) < 0 || setup_network(x, err) < 0 ||
+	    sync_send(x->sync[0], SYNC_CGROUP, 0, NULL, err) < 0) {
+		/* the init works in parallel: if it failed first, its error is the cause */
+		sync_take_error(x->sync[0], err);
 		return -1;
-	if (write_oom_score_adj(x->pid, &x->spec->process, err) < 0 || setup_network(x, err) < 0)
-		return -1;
-	if (sync_send(x->sync[0], SYNC_CGROUP, 0, NULL, err) < 0)
-		return -1;
+	}
 
 	int32_t value = 0;
 	if (x->spec->hooks[SPEC_HOOK_PRESTART].n || x->spec->hooks[SPEC_HOOK_CREATE_RUNTIME].n) {

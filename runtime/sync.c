@@ -79,3 +79,18 @@ void sync_send_error(int fd, const struct pith_error *err)
 {
 	sync_send(fd, SYNC_ERROR, err->errnum, err->msg, NULL);
 }
+
+int sync_take_error(int fd, struct pith_error *err)
+{
+	char buf[sizeof(struct sync_header) + 2048];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < (ssize_t)sizeof(struct sync_header))
+		return 0;
+	struct sync_header h;
+	memcpy(&h, buf, sizeof(h));
+	if (h.type != SYNC_ERROR)
+		return 0;
+	buf[n] = '\0';
+	pith_fail(err, h.value, "%s", buf + sizeof(h));
+	return 1;
+}

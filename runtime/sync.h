@@ -24,6 +24,10 @@ int sync_send(int fd, enum sync_type type, int32_t value, const char *payload, s
  * message and errno) and -1. payload may be NULL; it is NUL-terminated. */
 int sync_recv(int fd, enum sync_type expected, int32_t *value, char *payload, size_t payload_len,
 	      struct pith_error *err);
+/* Parent side, after one of its own steps failed: if the child already
+ * reported an error (it failed first, and that is the cause), take it into
+ * err and return 1; else 0, err untouched. Never blocks. */
+int sync_take_error(int fd, struct pith_error *err);
 /* Child side: report err to the parent (best effort). */
 void sync_send_error(int fd, const struct pith_error *err);
 

@@ -264,3 +264,18 @@ Test(faults, lsm_labels_the_host_cannot_apply)
 	expect_create_fails(&b, "process.apparmorProfile");
 	h_bundle_cleanup(&b);
 }
+
+/* The init fails while the parent still sets up around it: the error shown
+ * must be the init's (the cause), not the parent's (its consequence). */
+Test(faults, missing_bind_source_is_named)
+{
+	struct bundle b;
+	h_bundle_init(&b, "nosource");
+	json_array_append_new(json_object_get(b.config, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s]}", "destination", "/x", "type", "bind", "source",
+					"/no-such-source-dir", "options", "bind"));
+	h_bundle_write(&b);
+	for (int i = 0; i < 5; i++)
+		expect_create_fails(&b, "/no-such-source-dir");
+	h_bundle_cleanup(&b);
+}
