@@ -163,11 +163,16 @@ Test(cgroup, pause_freezes_and_resume_continues)
 {
 	struct bundle b;
 	h_bundle_init(&b, "pause");
-	h_bundle_set_args(&b, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/count; usleep 20000; done",
+	/* written by rename: a freeze between truncate and write would show an
+	 * empty counter */
+	h_bundle_set_args(&b, "sh", "-c",
+			  "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; "
+			  "usleep 20000; done",
 			  NULL);
 	h_bundle_write(&b);
 	pid_t pid = start_detached(&b);
-	usleep(300000);
+	for (int i = 0; i < 250 && counter(pid) <= 0; i++)
+		usleep(20000);
 	struct run_result r = h_pith("pause", b.id, NULL);
 	cr_assert_eq(r.status, 0, "pause: %s", r.err);
 	h_result_free(&r);
