@@ -500,6 +500,8 @@ Test(seccomp_default, compiles_and_says_enosys_or_eperm_as_designed)
 
 static char *tmp_root(void)
 {
+	/* every user of a temp root skips under qemu-user: skip before making it */
+	skip_without_seccomp();
 	char *t = strdup("/tmp/pith-seccomp-test-XXXXXX");
 	cr_assert(mkdtemp(t));
 	return t;
