@@ -306,8 +306,9 @@ static void undo_create(struct cgroup *cg, const struct made *made)
 	}
 }
 
-int cgroup_create(const struct spec *spec, const char *id, bool systemd, struct cgroup **out,
-		  struct pith_error *err)
+/* The host's layout and the container's path in it; nothing created yet. */
+static int cgroup_for_path(const char *cgroups_path, const char *id, bool systemd, struct cgroup **out,
+			   struct pith_error *err)
 {
 	struct cgroup_hosts hs = { 0 };
 	if (cgroup_detect(&hs, err) < 0)
@@ -317,10 +318,20 @@ int cgroup_create(const struct spec *spec, const char *id, bool systemd, struct 
 		cgroup_hosts_release(&hs);
 		return pith_fail(err, ENOMEM, "cgroup");
 	}
-	if (cgroup_path_for(spec->linux_.cgroups_path, id, systemd, &cg->path, err) < 0) {
+	if (cgroup_path_for(cgroups_path, id, systemd, &cg->path, err) < 0) {
 		cgroup_free(cg);
 		return -1;
 	}
+	*out = cg;
+	return 0;
+}
+
+int cgroup_create(const struct spec *spec, const char *id, bool systemd, struct cgroup **out,
+		  struct pith_error *err)
+{
+	struct cgroup *cg;
+	if (cgroup_for_path(spec->linux_.cgroups_path, id, systemd, &cg, err) < 0)
+		return -1;
 	const struct spec_resources *r = &spec->linux_.resources;
 	const char *why[CG__COUNT] = { 0 };
 	unsigned needed = cgroup_needed_ctrls(r, why);
@@ -654,18 +665,9 @@ int cgroup_destroy(struct cgroup *cg, struct pith_error *err)
 int cgroup_locate(const char *cgroups_path, const char *id, bool systemd, struct cgroup **out,
 		  struct pith_error *err)
 {
-	struct cgroup_hosts hs = { 0 };
-	if (cgroup_detect(&hs, err) < 0)
+	struct cgroup *cg;
+	if (cgroup_for_path(cgroups_path, id, systemd, &cg, err) < 0)
 		return -1;
-	struct cgroup *cg = from_hosts(&hs);
-	if (!cg) {
-		cgroup_hosts_release(&hs);
-		return pith_fail(err, ENOMEM, "cgroup");
-	}
-	if (cgroup_path_for(cgroups_path, id, systemd, &cg->path, err) < 0) {
-		cgroup_free(cg);
-		return -1;
-	}
 	/* Whatever create got to make: only the leaves that exist; NULL if none. */
 	bool any = false;
 	for (size_t k = 0; k < cg->n; k++) {

@@ -2,6 +2,7 @@
 #ifndef PITH_CLEANUP_H
 #define PITH_CLEANUP_H
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <errno.h>
@@ -34,6 +35,19 @@ static inline void *pith_steal_ptr(void *p)
 	void *r = *(void **)p;
 	*(void **)p = NULL;
 	return r;
+}
+
+/* fd, moved off 0-2 when it landed there (pith may run with stdio closed):
+ * fds that are later dup2()ed onto 0-2 must not be 0-2 themselves. */
+static inline int pith_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return moved;
 }
 
 #endif

@@ -41,22 +41,12 @@ static int hook_fail(struct pith_error *err, int errnum, const struct hook_ref *
 /* The hook's 0-2 are set with dup2 from these fds, which must therefore not
  * be 0-2 themselves (pith may run with stdio closed, and then pipe2/open
  * hand out those numbers). */
-static int above_stdio(int fd)
-{
-	if (fd < 0 || fd > 2)
-		return fd;
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return moved;
-}
 
 static int output_fd(void)
 {
 	if (fcntl(2, F_GETFD) >= 0)
 		return fcntl(2, F_DUPFD_CLOEXEC, 3);
-	return above_stdio(open("/dev/null", O_WRONLY | O_CLOEXEC));
+	return pith_fd_above_stdio(open("/dev/null", O_WRONLY | O_CLOEXEC));
 }
 
 static int64_t now_ms(void)
@@ -233,8 +223,8 @@ static int run_one(const struct hook_ref *ref, const char *json, struct pith_err
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return hook_fail(err, errno, ref, "stdin pipe");
-	in_r = above_stdio(p[0]);
-	in_w = above_stdio(p[1]);
+	in_r = pith_fd_above_stdio(p[0]);
+	in_w = pith_fd_above_stdio(p[1]);
 	out = output_fd();
 	if (in_r < 0 || in_w < 0 || out < 0)
 		return hook_fail(err, errno, ref, "stdio");

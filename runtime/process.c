@@ -202,6 +202,21 @@ static bool is_executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/* The next "$dir/arg0" of a PATH list (an empty entry is the cwd), advancing *path. */
+static bool next_candidate(const char **path, const char *arg0, char *buf, size_t len)
+{
+	if (!**path)
+		return false;
+	const char *end = strchrnul(*path, ':');
+	size_t n = (size_t)(end - *path);
+	if (n == 0)
+		snprintf(buf, len, "%s", arg0);
+	else
+		snprintf(buf, len, "%.*s/%s", (int)n, *path, arg0);
+	*path = *end ? end + 1 : end;
+	return true;
+}
+
 int process_check_executable(const struct spec_process *p, struct pith_error *err)
 {
 	const char *arg0 = p->args.n ? p->args.v[0] : NULL;
@@ -214,17 +229,9 @@ int process_check_executable(const struct spec_process *p, struct pith_error *er
 		return 0; /* a directory or a mode problem: execve's own error says it best */
 	}
 	char candidate[4096];
-	for (const char *path = env_path(p); *path;) {
-		const char *end = strchrnul(path, ':');
-		size_t len = (size_t)(end - path);
-		if (len == 0)
-			snprintf(candidate, sizeof(candidate), "%s", arg0);
-		else
-			snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, path, arg0);
+	for (const char *path = env_path(p); next_candidate(&path, arg0, candidate, sizeof(candidate));)
 		if (is_executable(candidate))
 			return 0;
-		path = *end ? end + 1 : end;
-	}
 	return pith_fail(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
@@ -242,17 +249,10 @@ int process_exec(const struct spec_process *p, struct pith_error *err)
 	const char *path = env_path(p);
 	int first_error = ENOENT;
 	char candidate[4096];
-	while (*path) {
-		const char *end = strchrnul(path, ':');
-		size_t len = (size_t)(end - path);
-		if (len == 0)
-			snprintf(candidate, sizeof(candidate), "%s", arg0);
-		else
-			snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, path, arg0);
+	while (next_candidate(&path, arg0, candidate, sizeof(candidate))) {
 		execve(candidate, argv, envp);
 		if (errno != ENOENT && errno != ENOTDIR && first_error == ENOENT)
 			first_error = errno;
-		path = *end ? end + 1 : end;
 	}
 	if (first_error == ENOENT)
 		return pith_fail(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);

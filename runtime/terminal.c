@@ -20,16 +20,6 @@
 
 /* Keep pty fds off 0-2: the caller dup2()s the slave onto them, which must not
  * clobber the master or the slave itself. */
-static int above_stdio(int fd)
-{
-	if (fd < 0 || fd > 2)
-		return fd;
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return moved;
-}
 
 /* Old kernels: the slave by name, in the pts directory of this ptmx
  * ("<dir>/pts/ptmx" -> "<dir>/pts/N", "<dir>/ptmx" -> "<dir>/pts/N"). */
@@ -54,7 +44,7 @@ static int open_peer_by_name(const char *ptmx_path, int master)
 int terminal_open(const char *ptmx_path, const struct spec_process *p, int *master, int *slave,
 		  struct pith_error *err)
 {
-	auto_fd m = above_stdio(open(ptmx_path, O_RDWR | O_NOCTTY | O_CLOEXEC));
+	auto_fd m = pith_fd_above_stdio(open(ptmx_path, O_RDWR | O_NOCTTY | O_CLOEXEC));
 	if (m < 0)
 		return pith_fail(err, errno, "process.terminal: %s", ptmx_path);
 	if (unlockpt(m) < 0)
@@ -63,7 +53,7 @@ int terminal_open(const char *ptmx_path, const struct spec_process *p, int *mast
 	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (s < 0 && (errno == EINVAL || errno == ENOTTY))
 		s = open_peer_by_name(ptmx_path, m);
-	auto_fd sl = above_stdio(s);
+	auto_fd sl = pith_fd_above_stdio(s);
 	if (sl < 0)
 		return pith_fail(err, errno, "process.terminal: %s: open the pty's peer", ptmx_path);
 
