@@ -76,14 +76,15 @@ static int set_names(const struct spec *s, struct pith_error *err)
 	return 0;
 }
 
-static int setup_terminal(const struct init_args *a, struct pith_error *err)
+static int setup_terminal(const struct init_args *a, bool own_mount_ns, struct pith_error *err)
 {
 	int master = -1, slave = -1;
 	if (terminal_open("/dev/ptmx", &a->spec->process, &master, &slave, err) < 0)
 		return -1;
 	int r = terminal_send_master(a->console_fd, master, err);
 	close(master);
-	if (r == 0)
+	/* the caller's /dev/console is not ours to cover */
+	if (r == 0 && own_mount_ns)
 		r = rootfs_bind_console(slave, err);
 	if (r == 0)
 		r = terminal_become_controlling(slave, err);
@@ -181,7 +182,11 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 	};
 	struct cgroup_wait cw = { .a = a };
 	ctx.before_cgroup_arg = &cw;
-	if (rootfs_prepare(&ctx, err) < 0 || wait_for_cgroup(&cw, err) < 0)
+	/* Only in a mount namespace made for the container: anywhere else a
+	 * mount or pivot_root would change the caller's (or another
+	 * container's) filesystem for every process there. */
+	bool own_mount_ns = rootfs_own_mount_ns(s);
+	if ((own_mount_ns && rootfs_prepare(&ctx, err) < 0) || wait_for_cgroup(&cw, err) < 0)
 		return -1;
 	for (size_t i = 0; a->idmap_userns && i < s->n_mounts; i++)
 		if (a->idmap_userns[i] > 0)
@@ -200,17 +205,17 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		if (*proc_fd_dir < 0)
 			return pith_fail(err, errno, "open /proc/self/fd");
 	}
-	if (rootfs_pivot(&ctx, err) < 0)
+	if (own_mount_ns && rootfs_pivot(&ctx, err) < 0)
 		return -1;
 	if (sysctl_apply(s, err) < 0)
 		return -1;
 	const struct spec_process *p = &s->process;
-	if (p->cwd)
+	if (p->cwd && own_mount_ns)
 		make_cwd(p->cwd);
 	/* /dev/console must be bound before finalize can make /dev read-only */
-	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, err) < 0)
+	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, own_mount_ns, err) < 0)
 		return -1;
-	if (rootfs_finalize(&ctx, err) < 0)
+	if (own_mount_ns && rootfs_finalize(&ctx, err) < 0)
 		return -1;
 	if (lsm_apply_on_exec(p, err) < 0)
 		return -1;

@@ -620,9 +620,35 @@ int mount_config_entry(const struct rootfs_ctx *ctx, int *root_fd, struct stat *
 	return r;
 }
 
+bool rootfs_own_mount_ns(const struct spec *spec)
+{
+	return (spec->linux_.new_namespaces & CLONE_NEWNS) != 0;
+}
+
+/* Without a mount namespace made for it the container gets no rootfs setup
+ * (runc): whatever needs one is refused by name rather than done to the
+ * caller's mounts or silently dropped. */
+static int needs_own_mount_ns(const struct spec *spec, struct pith_error *err)
+{
+	const struct spec_linux *l = &spec->linux_;
+	const char *field = spec->n_mounts ? "mounts"
+			  : l->masked_paths.n ? "linux.maskedPaths"
+			  : l->readonly_paths.n ? "linux.readonlyPaths"
+			  : spec->root.readonly ? "root.readonly"
+			  : l->rootfs_propagation ? "linux.rootfsPropagation"
+			  : l->n_devices ? "linux.devices"
+			  : NULL;
+	if (!field)
+		return 0;
+	return pith_fail(err, EINVAL, "%s: needs a mount namespace of the container's own (a \"mount\" entry "
+			 "without \"path\" in linux.namespaces); without one pith does no rootfs setup", field);
+}
+
 int rootfs_validate(const struct spec *spec, struct pith_error *err)
 {
 	char name[PATH_MAX + 256];
+	if (!rootfs_own_mount_ns(spec) && needs_own_mount_ns(spec, err) < 0)
+		return -1;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct spec_mount *m = &spec->mounts[i];
 		if (m->idmap && m->kind == SPEC_MOUNT_FS)

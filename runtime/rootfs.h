@@ -47,6 +47,13 @@ struct rootfs_ctx {
 /* In the parent, before anything is created: what the init would refuse
  * (idmapped mounts, for now), so a bad config fails with nothing to undo. */
 int rootfs_validate(const struct spec *spec, struct pith_error *err);
+/* Did the config ask for a new mount namespace? Without one (none, or one
+ * joined by path) the init does no rootfs setup at all, as runc: no mount,
+ * pivot_root or chroot; the process runs in that namespace's root, its cwd
+ * resolved there. rootfs_validate refuses mounts, linux.maskedPaths,
+ * linux.readonlyPaths, root.readonly, linux.rootfsPropagation and
+ * linux.devices then. */
+bool rootfs_own_mount_ns(const struct spec *spec);
 
 int rootfs_prepare(const struct rootfs_ctx *ctx, struct pith_error *err);
 /* pivot_root(".", ".") + umount2(".", MNT_DETACH); MS_MOVE + chroot with
