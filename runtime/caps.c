@@ -104,6 +104,30 @@ static int set_ambient(const struct spec_capabilities *c, struct pith_error *err
 	return 0;
 }
 
+void caps_add_sys_admin(struct spec_capabilities *c)
+{
+	c->permitted |= 1ULL << CAP_SYS_ADMIN;
+	c->effective |= 1ULL << CAP_SYS_ADMIN;
+}
+
+int caps_raise_sys_admin(struct pith_error *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return pith_fail(err, errno, "seccomp: reading the capability sets");
+	uint32_t bit = 1U << (CAP_SYS_ADMIN % 32);
+	if (!(data[CAP_SYS_ADMIN / 32].permitted & bit))
+		return pith_fail(err, EPERM, "seccomp: installing the filter without noNewPrivileges needs "
+				 "CAP_SYS_ADMIN, which pith does not have");
+	if (data[CAP_SYS_ADMIN / 32].effective & bit)
+		return 0;
+	data[CAP_SYS_ADMIN / 32].effective |= bit;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return pith_fail(err, errno, "seccomp: keeping CAP_SYS_ADMIN until the filter is installed");
+	return 0;
+}
+
 int caps_apply(const struct spec_capabilities *c, struct pith_error *err)
 {
 	int r = set_pei(c, err);

@@ -32,4 +32,11 @@ uint64_t caps_ambient_unraisable(const struct spec_capabilities *c);
 /* "CAP_SYS_ADMIN" for 21, from libcap's table; writes into buf (>= 32 bytes). */
 const char *caps_name(int cap, char *buf, unsigned long len);
 
+/* seccomp without no_new_privs: CAP_SYS_ADMIN stays permitted and effective
+ * until the filter goes in right before execve (which recomputes both sets
+ * from inheritable, ambient, bounding and the file). add: into the sets
+ * caps_apply will set; raise: into the current effective set. */
+void caps_add_sys_admin(struct spec_capabilities *c);
+int caps_raise_sys_admin(struct pith_error *err);
+
 #endif

@@ -112,6 +112,12 @@ json_t *container_oci_state(const struct container *c)
 	return st;
 }
 
+static void log_hook_failure(const struct pith_error *err)
+{
+	char buf[1400];
+	log_warn("%s", pith_error_text(err, buf, sizeof(buf)));
+}
+
 int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
 			struct pith_error *err)
 {
@@ -125,6 +131,19 @@ int container_run_hooks(const struct container *c, const struct spec *spec, enum
 	int r = hooks_run(kind, &spec->hooks[kind], text, err);
 	free(text);
 	return r;
+}
+
+/* poststart and poststop: every hook runs, a failing one is a warning
+ * (--log and stderr) and the lifecycle goes on. */
+void container_run_hooks_warn(const struct container *c, const struct spec *spec, enum spec_hook_kind kind)
+{
+	if (!spec->hooks[kind].n)
+		return;
+	json_t *st = container_oci_state(c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	hooks_run_all(kind, &spec->hooks[kind], text ? text : "{}", log_hook_failure);
+	free(text);
 }
 
 int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err)
@@ -514,6 +533,9 @@ static int start_init(struct create_ctx *x, struct pith_error *err)
 	 * the lock until it is true, and if create dies before, the init dies
 	 * with it (no parent on the sync socket) and the status reads stopped. */
 	json_object_set_new(x->c->state, "status", json_string("created"));
+	/* and so it reads for the hooks of create (prestart, createRuntime,
+	 * createContainer), as crun passes them */
+	x->c->status = CONTAINER_CREATED;
 	if (container_save(x->c, err) < 0)
 		return -1;
 

@@ -33,6 +33,8 @@ json_t *container_oci_state(const struct container *c);
 /* Run the hooks of one kind with c's state on stdin. */
 int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
 			struct pith_error *err);
+/* The same for poststart and poststop: all run, failures are warnings. */
+void container_run_hooks_warn(const struct container *c, const struct spec *spec, enum spec_hook_kind kind);
 /* Load the copy of config.json kept in the state directory. */
 int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err);
 

@@ -287,6 +287,22 @@ static void signals_release(struct sigstate *s)
 	pthread_sigmask(SIG_SETMASK, &s->old, NULL);
 }
 
+void hooks_run_all(enum spec_hook_kind kind, const struct spec_hooks *hooks, const char *state_json,
+		   void (*on_failure)(const struct pith_error *err))
+{
+	if (!hooks || hooks->n == 0)
+		return;
+	struct sigstate ss;
+	signals_hold(&ss);
+	for (size_t i = 0; i < hooks->n; i++) {
+		struct hook_ref ref = { spec_hook_names[kind], i, &hooks->v[i] };
+		struct pith_error err = { 0 };
+		if (run_one(&ref, state_json, &err) < 0)
+			on_failure(&err);
+	}
+	signals_release(&ss);
+}
+
 int hooks_run(enum spec_hook_kind kind, const struct spec_hooks *hooks, const char *state_json,
 	      struct pith_error *err)
 {

@@ -36,4 +36,10 @@
 int hooks_run(enum spec_hook_kind kind, const struct spec_hooks *hooks, const char *state_json,
 	      struct pith_error *err);
 
+/* The same, but every hook runs: a failure is handed to on_failure and the
+ * next hook runs (poststart, poststop: "the runtime MUST log a warning, but
+ * the remaining hooks and lifecycle continue"). */
+void hooks_run_all(enum spec_hook_kind kind, const struct spec_hooks *hooks, const char *state_json,
+		   void (*on_failure)(const struct pith_error *err));
+
 #endif

@@ -93,23 +93,6 @@ static int setup_terminal(const struct init_args *a, bool own_mount_ns, struct p
 	return r;
 }
 
-/* Hooks that run in the container get the state with the current status. */
-static const char *state_with_status(const char *status)
-{
-	static char buf[sizeof(state_json)];
-	json_t *j = json_loads(state_json, 0, NULL);
-	if (!j)
-		return state_json;
-	json_object_set_new(j, "status", json_string(status));
-	char *text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!text)
-		return state_json;
-	snprintf(buf, sizeof(buf), "%s", text);
-	free(text);
-	return buf;
-}
-
 /* runc and crun create a missing process.cwd (a Kubernetes workingDir, ctr --cwd)
  * before the root can turn read-only; we are inside the new root, so the walk
  * cannot leave it. A failure is left to chdir, which names process.cwd. */
@@ -178,6 +161,7 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		.in_userns = a->new_userns || (l->join_namespaces & CLONE_NEWUSER),
 		.cgroup = a->cgroup,
 		.idmap_userns = a->idmap_userns,
+		.mount_label = lsm_selinux_enabled() ? l->mount_label : NULL,
 		.before_cgroup_mount = wait_for_cgroup,
 	};
 	struct cgroup_wait cw = { .a = a };
@@ -224,24 +208,31 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return -1;
 	if (process_apply_rlimits(p, err) < 0 || process_apply_scheduling(p, false, err) < 0)
 		return -1;
-	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
-	 * filter: do it while we still have it, as late as that allows. */
-	if (a->seccomp && !p->no_new_privileges) {
-		*listener = seccomp_program_install(a->seccomp, err);
-		if (*listener < 0)
-			return -1;
-	}
 	if (p->has_capabilities && caps_drop_bounding(&p->capabilities, err) < 0)
 		return -1;
 	if (process_switch_user(p, a->setgroups_allowed, err) < 0)
 		return -1;
-	if (p->has_capabilities && caps_apply(&p->capabilities, err) < 0)
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
+	 * filter, and the filter goes on last: hold it in the effective set
+	 * until then. execve computes the new sets from inheritable, ambient,
+	 * bounding and the file, never from these, so the process still gets
+	 * exactly the configured capabilities. */
+	bool hold_admin = a->seccomp && !p->no_new_privileges;
+	struct spec_capabilities caps = p->capabilities;
+	if (hold_admin)
+		caps_add_sys_admin(&caps);
+	if (p->has_capabilities && caps_apply(&caps, err) < 0)
+		return -1;
+	if (hold_admin && caps_raise_sys_admin(err) < 0)
 		return -1;
 	if (process_finalize(p, err) < 0)
 		return -1;
 	return process_check_executable(p, err);
 }
 
+/* The write end stays open, close-on-exec, until execve: `pith start` reads
+ * end of file once the user process really runs (its poststart hooks wait
+ * for that). */
 static int wait_for_start(const struct init_args *a, int proc_fd_dir, struct pith_error *err)
 {
 	char name[16];
@@ -252,7 +243,7 @@ static int wait_for_start(const struct init_args *a, int proc_fd_dir, struct pit
 		return pith_fail(err, errno, "open the exec fifo");
 	if (write(fd, "0", 1) != 1)
 		return pith_fail(err, errno, "write the exec fifo");
-	return 0;
+	return pith_steal_fd(&fd);
 }
 
 void init_main(const struct init_args *a)
@@ -260,9 +251,11 @@ void init_main(const struct init_args *a)
 	struct pith_error err = { 0 };
 	int proc_fd_dir = -1;
 	int listener = 0;
+	int exec_fifo = -1;
 	const struct spec_process *p = &a->spec->process;
-	/* with no_new_privs the filter goes on last, right before execve */
-	bool seccomp_last = a->seccomp && p->no_new_privileges;
+	/* The filter goes on last, right before execve: nothing pith does
+	 * can be broken by the profile (with or without no_new_privs). */
+	bool seccomp_last = a->seccomp != NULL;
 
 	/* Until READY, a dead parent means nobody will ever start us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -289,17 +282,18 @@ void init_main(const struct init_args *a)
 	}
 	close(a->sync_fd);
 
-	if (a->fifo_fd >= 0 && wait_for_start(a, proc_fd_dir, &err) < 0)
+	if (a->fifo_fd >= 0 && (exec_fifo = wait_for_start(a, proc_fd_dir, &err)) < 0)
 		die_after_ready(&err);
-	if (hooks_run(SPEC_HOOK_START_CONTAINER, &a->spec->hooks[SPEC_HOOK_START_CONTAINER],
-		      state_with_status("running"), &err) < 0)
+	/* the user process has not been executed yet: "created" (runc) */
+	if (hooks_run(SPEC_HOOK_START_CONTAINER, &a->spec->hooks[SPEC_HOOK_START_CONTAINER], state_json,
+		      &err) < 0)
 		die_after_ready(&err);
 	if (process_apply_scheduling(p, true, &err) < 0)
 		die_after_ready(&err);
+	process_reset_signals();
+	process_close_fds_except(3 + a->preserve_fds, &exec_fifo, exec_fifo >= 0 ? 1 : 0);
 	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)
 		die_after_ready(&err);
-	process_reset_signals();
-	process_close_fds(3 + a->preserve_fds);
 	process_exec(p, &err);
 	die_after_ready(&err);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 
 static bool apparmor_enabled(void)
 {
@@ -16,7 +17,7 @@ static bool apparmor_enabled(void)
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
 }
 
-static bool selinux_enabled(void)
+bool lsm_selinux_enabled(void)
 {
 	return access("/sys/fs/selinux/enforce", F_OK) == 0;
 }
@@ -31,11 +32,13 @@ int lsm_validate(const struct spec_process *p, const char *mount_label, struct p
 	if (set(p->apparmor_profile) && !apparmor_enabled())
 		return pith_fail(err, 0, "config.json: process.apparmorProfile \"%s\": AppArmor is not enabled on this host",
 				 p->apparmor_profile);
-	if (set(p->selinux_label) && !selinux_enabled())
+	if (set(p->selinux_label) && !lsm_selinux_enabled())
 		return pith_fail(err, 0, "config.json: process.selinuxLabel: SELinux is not enabled on this host");
-	/* labelling every mount is not implemented: refuse rather than run unlabelled */
-	if (set(mount_label))
-		return pith_fail(err, 0, "config.json: linux.mountLabel: not supported by this runtime");
+	/* As crun: a label a host without SELinux cannot apply is no reason to
+	 * fail; the mounts get context= only where it means something. */
+	if (set(mount_label) && !lsm_selinux_enabled())
+		log_warn("config.json: linux.mountLabel \"%s\": SELinux is not enabled on this host, ignored",
+			 mount_label);
 	return 0;
 }
 

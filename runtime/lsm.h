@@ -3,10 +3,16 @@
 #ifndef PITH_LSM_H
 #define PITH_LSM_H
 
+#include <stdbool.h>
+
 #include "../config/spec.h"
 #include "error.h"
 
-/* In the parent, before anything exists. */
+/* /sys/fs/selinux is there. */
+bool lsm_selinux_enabled(void);
+/* In the parent, before anything exists. linux.mountLabel on a host without
+ * SELinux is a warning, and is ignored (crun); with SELinux it becomes
+ * context= on the container's filesystem mounts. */
 int lsm_validate(const struct spec_process *p, const char *mount_label, struct pith_error *err);
 /* In the container's process, after pivot_root (needs the container's /proc):
  * the labels take effect at execve. */

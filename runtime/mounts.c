@@ -479,6 +479,19 @@ static int fs_after(struct entry *e, int from_fd, bool ro_later, struct pith_err
 	return r < 0 ? fail_op(e, err, r, op) : 0;
 }
 
+/* linux.mountLabel goes on every filesystem that takes a context= (runc
+ * and crun leave out proc, sysfs and the cgroup filesystems). */
+static bool wants_label(const struct rootfs_ctx *ctx, const char *type)
+{
+	static const char *const unlabelled[] = { "proc", "sysfs", "cgroup", "cgroup2" };
+	if (!ctx->mount_label || !*ctx->mount_label || !type)
+		return false;
+	for (size_t i = 0; i < sizeof(unlabelled) / sizeof(*unlabelled); i++)
+		if (!strcmp(type, unlabelled[i]))
+			return false;
+	return true;
+}
+
 static int do_fs(struct entry *e, struct pith_error *err)
 {
 	const struct spec_mount *m = e->m;
@@ -498,6 +511,12 @@ static int do_fs(struct entry *e, struct pith_error *err)
 		if (!data)
 			return pith_fail(err, ENOMEM, "%s", e->name);
 		d = data;
+	}
+	auto_free char *labelled = NULL;
+	if (wants_label(ctx, type)) {
+		if (asprintf(&labelled, "%s%scontext=\"%s\"", d ? d : "", d && *d ? "," : "", ctx->mount_label) < 0)
+			return pith_fail(err, ENOMEM, "%s", e->name);
+		d = labelled;
 	}
 	bool copyup = m->tmpcopyup && type && !strcmp(type, "tmpfs");
 	/* Filled after mounting: mount rw, make read-only once filled.

@@ -36,6 +36,7 @@ struct rootfs_ctx {
 	bool no_pivot;               /* --no-pivot: MS_MOVE + chroot */
 	bool in_userns;              /* devices are bind-mounted from the host, not mknod'ed */
 	const struct cgroup *cgroup;
+	const char *mount_label;     /* linux.mountLabel when SELinux is enabled, else NULL */
 	const int *idmap_userns;     /* per mount: user namespace fd for idmap mounts (idmap_prepare) */
 	/* Called once, before the first cgroup/cgroup2 mount: the init waits
 	 * there until the parent has put it in its cgroup (and unshares its

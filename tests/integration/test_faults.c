@@ -142,7 +142,7 @@ Test(faults, hooks_get_the_state_on_stdin)
 	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
 	cr_assert_not_null(j, "hook state: %s", text ? text : "(none)");
 	cr_expect_str_eq(json_string_value(json_object_get(j, "id")), b.id);
-	cr_expect_str_eq(json_string_value(json_object_get(j, "status")), "creating");
+	cr_expect_str_eq(json_string_value(json_object_get(j, "status")), "created");
 	cr_expect_gt(json_integer_value(json_object_get(j, "pid")), 0);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "bundle")), b.dir);
 	json_decref(j);
