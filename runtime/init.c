@@ -129,7 +129,7 @@ static int wait_for_cgroup(void *arg, struct pith_error *err)
 }
 
 /* Everything up to READY: namespaces, filesystem, identity. */
-static int build_container(const struct init_args *a, int *proc_fd_dir, int *listener, struct pith_error *err)
+static int build_container(const struct init_args *a, int *proc_fd_dir, struct pith_error *err)
 {
 	const struct spec *s = a->spec;
 	const struct spec_linux *l = &s->linux_;
@@ -259,12 +259,14 @@ void init_main(const struct init_args *a)
 
 	/* Until READY, a dead parent means nobody will ever start us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (build_container(a, &proc_fd_dir, &listener, &err) < 0)
+	if (build_container(a, &proc_fd_dir, &err) < 0)
 		die_before_ready(a, &err);
 
 	if (seccomp_last && a->spec->linux_.seccomp.listener_path) {
 		seccomp_last = false;
-		/* The listener fd must reach the parent while it still exists. */
+		/* The listener fd must reach the parent while it still exists:
+		 * the one case where the sync socket, the fifo and the hooks come
+		 * after the filter (the profile must allow them). */
 		listener = seccomp_program_install(a->seccomp, &err);
 		if (listener < 0)
 			die_before_ready(a, &err);

@@ -1,7 +1,9 @@
 /* Everything the container's init does to its filesystem.
  *
  * Called in the init (cloned with CLONE_NEWNS and the other namespaces,
- * single-threaded, root in its user namespace), in this order:
+ * single-threaded, root in its user namespace), in this order, and only
+ * when that mount namespace was made for the container (rootfs_own_mount_ns;
+ * sysctl_apply runs either way):
  *
  *   rootfs_prepare   host mounts stop propagating in; the rootfs is bound on
  *                    itself; config mounts in order; default devices,
