@@ -8,6 +8,101 @@
 
 #include "parse_internal.h"
 
+/* What 0, -1 and absence mean, field by field: the one place that decides.
+ * Engines fill in zero values for every flag the user did not give (Docker
+ * writes "cpu": {"shares": 0}, "blockIO": {"weight": 0}, "memory":
+ * {"swap": 0, "disableOOMKiller": false}), so a zero written as is would be
+ * a 0-byte memory limit killing init, or an out-of-range blkio weight. The
+ * spec speaks for few fields; where it is silent runc's libcontainer
+ * decides: a zero runc does not write is "unset" here, a zero it writes is
+ * a value. "unset" is exactly absence: nothing is written and no
+ * controller is joined for it; on update the current value stays. */
+const struct zero_rule spec_zero_rules[ZR__COUNT] = {
+	[ZR_MEM_LIMIT] = { "memory.limit", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_MEM_RESERVATION] = { "memory.reservation", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_MEM_SWAP] = { "memory.swap", ZERO_UNSET, NEG_UNLIMITED },
+	/* runc 1.1 ignores kernel memory limits; 0 and -1 ask for nothing, a
+	 * positive value is refused by the cgroup code (the kernel dropped it). */
+	[ZR_MEM_KERNEL] = { "memory.kernel", ZERO_UNSET, NEG_UNSET },
+	[ZR_MEM_KERNEL_TCP] = { "memory.kernelTCP", ZERO_UNSET, NEG_UNSET },
+	/* 0 is "avoid swapping", a real setting; -1 (as uint64: 2^64-1) is what
+	 * Go engines write for "not set". */
+	[ZR_MEM_SWAPPINESS] = { "memory.swappiness", ZERO_VALUE, NEG_UNSET },
+	/* false is the kernel's default: nothing to write (runc writes only true). */
+	[ZR_MEM_DISABLE_OOM] = { "memory.disableOOMKiller", ZERO_UNSET, NEG_REFUSED },
+	/* runc never writes it; kernels since 5.16 refuse 0. */
+	[ZR_MEM_USE_HIERARCHY] = { "memory.useHierarchy", ZERO_UNSET, NEG_REFUSED },
+	[ZR_MEM_CHECK_BEFORE_UPDATE] = { "memory.checkBeforeUpdate", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_SHARES] = { "cpu.shares", ZERO_UNSET, NEG_REFUSED },
+	/* 0 quota is unset (runc v1); -1 is "no quota". */
+	[ZR_CPU_QUOTA] = { "cpu.quota", ZERO_UNSET, NEG_UNLIMITED },
+	/* burst and idle are pointers in runc: 0 is written. */
+	[ZR_CPU_BURST] = { "cpu.burst", ZERO_VALUE, NEG_REFUSED },
+	[ZR_CPU_PERIOD] = { "cpu.period", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_RT_RUNTIME] = { "cpu.realtimeRuntime", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_CPU_RT_PERIOD] = { "cpu.realtimePeriod", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_CPUS] = { "cpu.cpus", ZERO_UNSET, NEG_REFUSED },   /* "" */
+	[ZR_CPU_MEMS] = { "cpu.mems", ZERO_UNSET, NEG_REFUSED },   /* "" */
+	[ZR_CPU_IDLE] = { "cpu.idle", ZERO_VALUE, NEG_REFUSED },
+	/* runc: 0 leaves pids.max alone, any negative is "max". */
+	[ZR_PIDS_LIMIT] = { "pids.limit", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_BLKIO_WEIGHT] = { "blockIO.weight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_LEAF_WEIGHT] = { "blockIO.leafWeight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_DEVICE_WEIGHT] = { "blockIO.weightDevice[].weight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_DEVICE_LEAF_WEIGHT] = { "blockIO.weightDevice[].leafWeight", ZERO_UNSET, NEG_REFUSED },
+	/* the kernel reads a 0 rate as "remove this device's limit" */
+	[ZR_BLKIO_THROTTLE_RATE] = { "blockIO.throttle*Device[].rate", ZERO_VALUE, NEG_REFUSED },
+	/* 0 bytes of huge pages is a real limit */
+	[ZR_HUGEPAGE_LIMIT] = { "hugepageLimits[].limit", ZERO_VALUE, NEG_REFUSED },
+	[ZR_NET_CLASS_ID] = { "network.classID", ZERO_UNSET, NEG_REFUSED },
+	[ZR_NET_PRIORITY] = { "network.priorities[].priority", ZERO_VALUE, NEG_REFUSED },
+	[ZR_RDMA_HCA_HANDLES] = { "rdma.*.hcaHandles", ZERO_VALUE, NEG_REFUSED },
+	[ZR_RDMA_HCA_OBJECTS] = { "rdma.*.hcaObjects", ZERO_VALUE, NEG_REFUSED },
+	/* written verbatim; an empty map writes nothing */
+	[ZR_UNIFIED] = { "unified", ZERO_VALUE, NEG_REFUSED },
+	/* Outside linux.resources, for completeness: both are written as given. */
+	[ZR_OOM_SCORE_ADJ] = { "process.oomScoreAdj", ZERO_VALUE, NEG_VALUE },
+	[ZR_RLIMIT] = { "process.rlimits[].soft/hard", ZERO_VALUE, NEG_REFUSED },
+};
+
+/* Apply a row to a parsed value: an "unset" zero or negative becomes absent,
+ * and every unlimited negative is the one spelling -1. */
+static void zr_i64(enum zr_field f, spec_i64 *v)
+{
+	const struct zero_rule *z = &spec_zero_rules[f];
+	if (!v->set)
+		return;
+	if (v->v == 0 && z->zero == ZERO_UNSET)
+		v->set = false;
+	else if (v->v < 0 && z->neg == NEG_UNSET)
+		v->set = false;
+	else if (v->v < 0 && z->neg == NEG_UNLIMITED)
+		v->v = -1;
+}
+
+static void zr_u64(enum zr_field f, spec_u64 *v)
+{
+	const struct zero_rule *z = &spec_zero_rules[f];
+	if (!v->set)
+		return;
+	if (v->v == 0 && z->zero == ZERO_UNSET)
+		v->set = false;
+	else if (v->v == UINT64_MAX && z->neg == NEG_UNSET)
+		v->set = false;
+}
+
+static void zr_bool(enum zr_field f, spec_bool *v)
+{
+	if (v->set && !v->v && spec_zero_rules[f].zero == ZERO_UNSET)
+		v->set = false;
+}
+
+static void zr_str(enum zr_field f, const char **s)
+{
+	if (*s && !**s && spec_zero_rules[f].zero == ZERO_UNSET)
+		*s = NULL;
+}
+
 static int parse_device_rule(const struct pctx *c, json_t *o, const struct jpath *at,
 			     struct spec_device_rule *d)
 {
@@ -68,9 +163,7 @@ static int parse_memory(const struct pctx *c, json_t *res, const struct jpath *r
 	TRY(f_i64(c, o, at, "kernel", -1, INT64_MAX, &m->kernel));
 	TRY(f_i64(c, o, at, "kernelTCP", -1, INT64_MAX, &m->kernel_tcp));
 	TRY(f_u64(c, o, at, "swappiness", UINT64_MAX, &m->swappiness));
-	/* Some engines write (uint64)-1 for "not set", as runc accepts. */
-	if (m->swappiness.set && m->swappiness.v == UINT64_MAX)
-		m->swappiness.set = false;
+	zr_u64(ZR_MEM_SWAPPINESS, &m->swappiness);
 	if (m->swappiness.set && m->swappiness.v > 100)
 		return perr(c, JP_KEY(at, "swappiness"), "must be between 0 and 100 (got %" PRIu64 ")",
 			    m->swappiness.v);
@@ -78,6 +171,14 @@ static int parse_memory(const struct pctx *c, json_t *res, const struct jpath *r
 	TRY(f_bool(c, o, at, "useHierarchy", &m->use_hierarchy.v, &m->use_hierarchy.set));
 	TRY(f_bool(c, o, at, "checkBeforeUpdate", &m->check_before_update.v,
 		   &m->check_before_update.set));
+	zr_i64(ZR_MEM_LIMIT, &m->limit);
+	zr_i64(ZR_MEM_RESERVATION, &m->reservation);
+	zr_i64(ZR_MEM_SWAP, &m->swap);
+	zr_i64(ZR_MEM_KERNEL, &m->kernel);
+	zr_i64(ZR_MEM_KERNEL_TCP, &m->kernel_tcp);
+	zr_bool(ZR_MEM_DISABLE_OOM, &m->disable_oom_killer);
+	zr_bool(ZR_MEM_USE_HIERARCHY, &m->use_hierarchy);
+	zr_bool(ZR_MEM_CHECK_BEFORE_UPDATE, &m->check_before_update);
 	if (m->limit.set && m->swap.set && m->limit.v > 0 && m->swap.v > 0 && m->swap.v < m->limit.v)
 		return perr(c, JP_KEY(at, "swap"),
 			    "memory+swap limit %" PRId64 " is below the memory limit %" PRId64, m->swap.v,
@@ -113,6 +214,15 @@ static int parse_cpu(const struct pctx *c, json_t *res, const struct jpath *rat,
 	TRY(cpu_set(c, o, at, "cpus", &p->cpus));
 	TRY(cpu_set(c, o, at, "mems", &p->mems));
 	TRY(f_i64(c, o, at, "idle", 0, 1, &p->idle));
+	zr_u64(ZR_CPU_SHARES, &p->shares);
+	zr_i64(ZR_CPU_QUOTA, &p->quota);
+	zr_u64(ZR_CPU_BURST, &p->burst);
+	zr_u64(ZR_CPU_PERIOD, &p->period);
+	zr_i64(ZR_CPU_RT_RUNTIME, &p->realtime_runtime);
+	zr_u64(ZR_CPU_RT_PERIOD, &p->realtime_period);
+	zr_str(ZR_CPU_CPUS, &p->cpus);
+	zr_str(ZR_CPU_MEMS, &p->mems);
+	zr_i64(ZR_CPU_IDLE, &p->idle);
 	if (p->burst.set && p->quota.set && p->quota.v > 0 && p->burst.v > (uint64_t)p->quota.v)
 		return perr(c, JP_KEY(at, "burst"), "%" PRIu64 " exceeds quota %" PRId64, p->burst.v,
 			    p->quota.v);
@@ -129,7 +239,9 @@ static int parse_pids(const struct pctx *c, json_t *res, const struct jpath *rat
 		return 0;
 	const struct jpath *at = JP_KEY(rat, "pids");
 	r->pids_limit.set = true;
-	return f_int(c, o, at, "limit", true, -1, INT64_MAX, &r->pids_limit.v, NULL);
+	TRY(f_int(c, o, at, "limit", true, INT64_MIN, INT64_MAX, &r->pids_limit.v, NULL));
+	zr_i64(ZR_PIDS_LIMIT, &r->pids_limit);
+	return 0;
 }
 
 static int parse_throttles(const struct pctx *c, json_t *bio, const struct jpath *bat,
@@ -180,6 +292,9 @@ static int parse_weight_devices(const struct pctx *c, json_t *bio, const struct 
 		TRY(f_u64(c, o, wat, "leafWeight", UINT16_MAX, &w->leaf_weight));
 		if (!w->weight.set && !w->leaf_weight.set)
 			return perr(c, wat, "needs weight or leafWeight");
+		/* after the check: {"weight": 0} is a no-op, as in runc */
+		zr_u64(ZR_BLKIO_DEVICE_WEIGHT, &w->weight);
+		zr_u64(ZR_BLKIO_DEVICE_LEAF_WEIGHT, &w->leaf_weight);
 	}
 	return 0;
 }
@@ -195,6 +310,8 @@ static int parse_block_io(const struct pctx *c, json_t *res, const struct jpath 
 	struct spec_block_io *b = &r->block_io;
 	TRY(f_u64(c, o, at, "weight", UINT16_MAX, &b->weight));
 	TRY(f_u64(c, o, at, "leafWeight", UINT16_MAX, &b->leaf_weight));
+	zr_u64(ZR_BLKIO_WEIGHT, &b->weight);
+	zr_u64(ZR_BLKIO_LEAF_WEIGHT, &b->leaf_weight);
 	TRY(parse_weight_devices(c, o, at, b));
 	TRY(parse_throttles(c, o, at, "throttleReadBpsDevice", &b->throttle_read_bps));
 	TRY(parse_throttles(c, o, at, "throttleWriteBpsDevice", &b->throttle_write_bps));
@@ -247,6 +364,7 @@ static int parse_network(const struct pctx *c, json_t *res, const struct jpath *
 	const struct jpath *at = JP_KEY(rat, "network");
 	struct spec_network *nw = &r->network;
 	TRY(f_u64(c, o, at, "classID", UINT32_MAX, &nw->class_id));
+	zr_u64(ZR_NET_CLASS_ID, &nw->class_id);
 	TRY(f_array(c, o, at, "priorities", &arr));
 	size_t n = arr ? json_array_size(arr) : 0;
 	if (n) {
