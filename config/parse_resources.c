@@ -171,14 +171,6 @@ static int parse_memory(const struct pctx *c, json_t *res, const struct jpath *r
 	TRY(f_bool(c, o, at, "useHierarchy", &m->use_hierarchy.v, &m->use_hierarchy.set));
 	TRY(f_bool(c, o, at, "checkBeforeUpdate", &m->check_before_update.v,
 		   &m->check_before_update.set));
-	zr_i64(ZR_MEM_LIMIT, &m->limit);
-	zr_i64(ZR_MEM_RESERVATION, &m->reservation);
-	zr_i64(ZR_MEM_SWAP, &m->swap);
-	zr_i64(ZR_MEM_KERNEL, &m->kernel);
-	zr_i64(ZR_MEM_KERNEL_TCP, &m->kernel_tcp);
-	zr_bool(ZR_MEM_DISABLE_OOM, &m->disable_oom_killer);
-	zr_bool(ZR_MEM_USE_HIERARCHY, &m->use_hierarchy);
-	zr_bool(ZR_MEM_CHECK_BEFORE_UPDATE, &m->check_before_update);
 	if (m->limit.set && m->swap.set && m->limit.v > 0 && m->swap.v > 0 && m->swap.v < m->limit.v)
 		return perr(c, JP_KEY(at, "swap"),
 			    "memory+swap limit %" PRId64 " is below the memory limit %" PRId64, m->swap.v,
@@ -214,15 +206,6 @@ static int parse_cpu(const struct pctx *c, json_t *res, const struct jpath *rat,
 	TRY(cpu_set(c, o, at, "cpus", &p->cpus));
 	TRY(cpu_set(c, o, at, "mems", &p->mems));
 	TRY(f_i64(c, o, at, "idle", 0, 1, &p->idle));
-	zr_u64(ZR_CPU_SHARES, &p->shares);
-	zr_i64(ZR_CPU_QUOTA, &p->quota);
-	zr_u64(ZR_CPU_BURST, &p->burst);
-	zr_u64(ZR_CPU_PERIOD, &p->period);
-	zr_i64(ZR_CPU_RT_RUNTIME, &p->realtime_runtime);
-	zr_u64(ZR_CPU_RT_PERIOD, &p->realtime_period);
-	zr_str(ZR_CPU_CPUS, &p->cpus);
-	zr_str(ZR_CPU_MEMS, &p->mems);
-	zr_i64(ZR_CPU_IDLE, &p->idle);
 	if (p->burst.set && p->quota.set && p->quota.v > 0 && p->burst.v > (uint64_t)p->quota.v)
 		return perr(c, JP_KEY(at, "burst"), "%" PRIu64 " exceeds quota %" PRId64, p->burst.v,
 			    p->quota.v);
@@ -239,9 +222,7 @@ static int parse_pids(const struct pctx *c, json_t *res, const struct jpath *rat
 		return 0;
 	const struct jpath *at = JP_KEY(rat, "pids");
 	r->pids_limit.set = true;
-	TRY(f_int(c, o, at, "limit", true, INT64_MIN, INT64_MAX, &r->pids_limit.v, NULL));
-	zr_i64(ZR_PIDS_LIMIT, &r->pids_limit);
-	return 0;
+	return f_int(c, o, at, "limit", true, INT64_MIN, INT64_MAX, &r->pids_limit.v, NULL);
 }
 
 static int parse_throttles(const struct pctx *c, json_t *bio, const struct jpath *bat,
@@ -310,8 +291,6 @@ static int parse_block_io(const struct pctx *c, json_t *res, const struct jpath 
 	struct spec_block_io *b = &r->block_io;
 	TRY(f_u64(c, o, at, "weight", UINT16_MAX, &b->weight));
 	TRY(f_u64(c, o, at, "leafWeight", UINT16_MAX, &b->leaf_weight));
-	zr_u64(ZR_BLKIO_WEIGHT, &b->weight);
-	zr_u64(ZR_BLKIO_LEAF_WEIGHT, &b->leaf_weight);
 	TRY(parse_weight_devices(c, o, at, b));
 	TRY(parse_throttles(c, o, at, "throttleReadBpsDevice", &b->throttle_read_bps));
 	TRY(parse_throttles(c, o, at, "throttleWriteBpsDevice", &b->throttle_write_bps));
@@ -364,7 +343,6 @@ static int parse_network(const struct pctx *c, json_t *res, const struct jpath *
 	const struct jpath *at = JP_KEY(rat, "network");
 	struct spec_network *nw = &r->network;
 	TRY(f_u64(c, o, at, "classID", UINT32_MAX, &nw->class_id));
-	zr_u64(ZR_NET_CLASS_ID, &nw->class_id);
 	TRY(f_array(c, o, at, "priorities", &arr));
 	size_t n = arr ? json_array_size(arr) : 0;
 	if (n) {
@@ -410,6 +388,34 @@ static int parse_rdma(const struct pctx *c, json_t *res, const struct jpath *rat
 	return 0;
 }
 
+void spec_resources_zero_rules(struct spec_resources *r)
+{
+	struct spec_memory *m = &r->memory;
+	zr_i64(ZR_MEM_LIMIT, &m->limit);
+	zr_i64(ZR_MEM_RESERVATION, &m->reservation);
+	zr_i64(ZR_MEM_SWAP, &m->swap);
+	zr_i64(ZR_MEM_KERNEL, &m->kernel);
+	zr_i64(ZR_MEM_KERNEL_TCP, &m->kernel_tcp);
+	zr_u64(ZR_MEM_SWAPPINESS, &m->swappiness);
+	zr_bool(ZR_MEM_DISABLE_OOM, &m->disable_oom_killer);
+	zr_bool(ZR_MEM_USE_HIERARCHY, &m->use_hierarchy);
+	zr_bool(ZR_MEM_CHECK_BEFORE_UPDATE, &m->check_before_update);
+	struct spec_cpu *p = &r->cpu;
+	zr_u64(ZR_CPU_SHARES, &p->shares);
+	zr_i64(ZR_CPU_QUOTA, &p->quota);
+	zr_u64(ZR_CPU_BURST, &p->burst);
+	zr_u64(ZR_CPU_PERIOD, &p->period);
+	zr_i64(ZR_CPU_RT_RUNTIME, &p->realtime_runtime);
+	zr_u64(ZR_CPU_RT_PERIOD, &p->realtime_period);
+	zr_str(ZR_CPU_CPUS, &p->cpus);
+	zr_str(ZR_CPU_MEMS, &p->mems);
+	zr_i64(ZR_CPU_IDLE, &p->idle);
+	zr_i64(ZR_PIDS_LIMIT, &r->pids_limit);
+	zr_u64(ZR_BLKIO_WEIGHT, &r->block_io.weight);
+	zr_u64(ZR_BLKIO_LEAF_WEIGHT, &r->block_io.leaf_weight);
+	zr_u64(ZR_NET_CLASS_ID, &r->network.class_id);
+}
+
 int parse_resources(const struct pctx *c, json_t *res, const struct jpath *at, struct spec_resources *r)
 {
 	TRY(rd_object(c, res, at));
@@ -422,7 +428,9 @@ int parse_resources(const struct pctx *c, json_t *res, const struct jpath *at, s
 	TRY(parse_hugepages(c, res, at, r));
 	TRY(parse_network(c, res, at, r));
 	TRY(parse_rdma(c, res, at, r));
-	return f_kvv(c, res, at, "unified", &r->unified);
+	TRY(f_kvv(c, res, at, "unified", &r->unified));
+	spec_resources_zero_rules(r);
+	return 0;
 }
 
 void resources_release(struct spec_resources *r)

@@ -214,6 +214,9 @@ struct zero_rule {
 	enum neg_means neg;       /* -1, or 2^64-1 for an unsigned field */
 };
 extern const struct zero_rule spec_zero_rules[ZR__COUNT];
+/* Apply the table to resources not made by the parser (`pith update` flags). */
+struct spec_resources;
+void spec_resources_zero_rules(struct spec_resources *r);
 
 /* resources */
 struct spec_memory {

@@ -106,11 +106,16 @@ static const char *v2_after(const char *json, const char *file)
 	return out;
 }
 
+static unsigned needed_of(const struct spec_resources *r)
+{
+	const char *why[CG__COUNT] = { 0 };
+	return cgroup_needed_ctrls(r, why);
+}
+
 static unsigned needed(const char *json)
 {
 	struct spec_resources r = res(json);
-	const char *why[CG__COUNT] = { 0 };
-	return cgroup_needed_ctrls(&r, why);
+	return needed_of(&r);
 }
 
 #define NEEDS(json, c) (needed(json) & CG_BIT(c))
@@ -524,4 +529,22 @@ Test(client_fixtures, containerd_run_limits)
 	cr_assert_str_eq(content("memory.max"), "67108864");
 	cr_assert_str_eq(content("cpu.max"), "50000 100000");
 	applied_done(&a);
+}
+
+/* `pith update --cpu-shares 0 --pids-limit 0 --memory 0` builds resources without the parser */
+Test(zero_rules, update_flags_follow_the_table)
+{
+	struct spec_resources r = { .present = true, .has_cpu = true, .has_memory = true };
+	r.cpu.shares = (spec_u64){ true, 0 };
+	r.cpu.quota = (spec_i64){ true, 0 };
+	r.pids_limit = (spec_i64){ true, 0 };
+	r.memory.limit = (spec_i64){ true, 0 };
+	r.memory.reservation = (spec_i64){ true, -1 };
+	spec_resources_zero_rules(&r);
+	cr_assert_not(r.cpu.shares.set);
+	cr_assert_not(r.cpu.quota.set);
+	cr_assert_not(r.pids_limit.set);
+	cr_assert_not(r.memory.limit.set);
+	cr_assert(r.memory.reservation.set, "-1 is unlimited, a value");
+	cr_assert_eq(needed_of(&r), CG_BIT(CG_MEMORY), "only memory, for the reservation");
 }
