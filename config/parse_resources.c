@@ -8,6 +8,101 @@
 
 #include "parse_internal.h"
 
+/* What 0, -1 and absence mean, field by field: the one place that decides.
+ * Engines fill in zero values for every flag the user did not give (Docker
+ * writes "cpu": {"shares": 0}, "blockIO": {"weight": 0}, "memory":
+ * {"swap": 0, "disableOOMKiller": false}), so a zero written as is would be
+ * a 0-byte memory limit killing init, or an out-of-range blkio weight. The
+ * spec speaks for few fields; where it is silent runc's libcontainer
+ * decides: a zero runc does not write is "unset" here, a zero it writes is
+ * a value. "unset" is exactly absence: nothing is written and no
+ * controller is joined for it; on update the current value stays. */
+const struct zero_rule spec_zero_rules[ZR__COUNT] = {
+	[ZR_MEM_LIMIT] = { "memory.limit", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_MEM_RESERVATION] = { "memory.reservation", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_MEM_SWAP] = { "memory.swap", ZERO_UNSET, NEG_UNLIMITED },
+	/* runc 1.1 ignores kernel memory limits; 0 and -1 ask for nothing, a
+	 * positive value is refused by the cgroup code (the kernel dropped it). */
+	[ZR_MEM_KERNEL] = { "memory.kernel", ZERO_UNSET, NEG_UNSET },
+	[ZR_MEM_KERNEL_TCP] = { "memory.kernelTCP", ZERO_UNSET, NEG_UNSET },
+	/* 0 is "avoid swapping", a real setting; -1 (as uint64: 2^64-1) is what
+	 * Go engines write for "not set". */
+	[ZR_MEM_SWAPPINESS] = { "memory.swappiness", ZERO_VALUE, NEG_UNSET },
+	/* false is the kernel's default: nothing to write (runc writes only true). */
+	[ZR_MEM_DISABLE_OOM] = { "memory.disableOOMKiller", ZERO_UNSET, NEG_REFUSED },
+	/* runc never writes it; kernels since 5.16 refuse 0. */
+	[ZR_MEM_USE_HIERARCHY] = { "memory.useHierarchy", ZERO_UNSET, NEG_REFUSED },
+	[ZR_MEM_CHECK_BEFORE_UPDATE] = { "memory.checkBeforeUpdate", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_SHARES] = { "cpu.shares", ZERO_UNSET, NEG_REFUSED },
+	/* 0 quota is unset (runc v1); -1 is "no quota". */
+	[ZR_CPU_QUOTA] = { "cpu.quota", ZERO_UNSET, NEG_UNLIMITED },
+	/* burst and idle are pointers in runc: 0 is written. */
+	[ZR_CPU_BURST] = { "cpu.burst", ZERO_VALUE, NEG_REFUSED },
+	[ZR_CPU_PERIOD] = { "cpu.period", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_RT_RUNTIME] = { "cpu.realtimeRuntime", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_CPU_RT_PERIOD] = { "cpu.realtimePeriod", ZERO_UNSET, NEG_REFUSED },
+	[ZR_CPU_CPUS] = { "cpu.cpus", ZERO_UNSET, NEG_REFUSED },   /* "" */
+	[ZR_CPU_MEMS] = { "cpu.mems", ZERO_UNSET, NEG_REFUSED },   /* "" */
+	[ZR_CPU_IDLE] = { "cpu.idle", ZERO_VALUE, NEG_REFUSED },
+	/* runc: 0 leaves pids.max alone, any negative is "max". */
+	[ZR_PIDS_LIMIT] = { "pids.limit", ZERO_UNSET, NEG_UNLIMITED },
+	[ZR_BLKIO_WEIGHT] = { "blockIO.weight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_LEAF_WEIGHT] = { "blockIO.leafWeight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_DEVICE_WEIGHT] = { "blockIO.weightDevice[].weight", ZERO_UNSET, NEG_REFUSED },
+	[ZR_BLKIO_DEVICE_LEAF_WEIGHT] = { "blockIO.weightDevice[].leafWeight", ZERO_UNSET, NEG_REFUSED },
+	/* the kernel reads a 0 rate as "remove this device's limit" */
+	[ZR_BLKIO_THROTTLE_RATE] = { "blockIO.throttle*Device[].rate", ZERO_VALUE, NEG_REFUSED },
+	/* 0 bytes of huge pages is a real limit */
+	[ZR_HUGEPAGE_LIMIT] = { "hugepageLimits[].limit", ZERO_VALUE, NEG_REFUSED },
+	[ZR_NET_CLASS_ID] = { "network.classID", ZERO_UNSET, NEG_REFUSED },
+	[ZR_NET_PRIORITY] = { "network.priorities[].priority", ZERO_VALUE, NEG_REFUSED },
+	[ZR_RDMA_HCA_HANDLES] = { "rdma.*.hcaHandles", ZERO_VALUE, NEG_REFUSED },
+	[ZR_RDMA_HCA_OBJECTS] = { "rdma.*.hcaObjects", ZERO_VALUE, NEG_REFUSED },
+	/* written verbatim; an empty map writes nothing */
+	[ZR_UNIFIED] = { "unified", ZERO_VALUE, NEG_REFUSED },
+	/* Outside linux.resources, for completeness: both are written as given. */
+	[ZR_OOM_SCORE_ADJ] = { "process.oomScoreAdj", ZERO_VALUE, NEG_VALUE },
+	[ZR_RLIMIT] = { "process.rlimits[].soft/hard", ZERO_VALUE, NEG_REFUSED },
+};
+
+/* Apply a row to a parsed value: an "unset" zero or negative becomes absent,
+ * and every unlimited negative is the one spelling -1. */
+static void zr_i64(enum zr_field f, spec_i64 *v)
+{
+	const struct zero_rule *z = &spec_zero_rules[f];
+	if (!v->set)
+		return;
+	if (v->v == 0 && z->zero == ZERO_UNSET)
+		v->set = false;
+	else if (v->v < 0 && z->neg == NEG_UNSET)
+		v->set = false;
+	else if (v->v < 0 && z->neg == NEG_UNLIMITED)
+		v->v = -1;
+}
+
+static void zr_u64(enum zr_field f, spec_u64 *v)
+{
+	const struct zero_rule *z = &spec_zero_rules[f];
+	if (!v->set)
+		return;
+	if (v->v == 0 && z->zero == ZERO_UNSET)
+		v->set = false;
+	else if (v->v == UINT64_MAX && z->neg == NEG_UNSET)
+		v->set = false;
+}
+
+static void zr_bool(enum zr_field f, spec_bool *v)
+{
+	if (v->set && !v->v && spec_zero_rules[f].zero == ZERO_UNSET)
+		v->set = false;
+}
+
+static void zr_str(enum zr_field f, const char **s)
+{
+	if (*s && !**s && spec_zero_rules[f].zero == ZERO_UNSET)
+		*s = NULL;
+}
+
 static int parse_device_rule(const struct pctx *c, json_t *o, const struct jpath *at,
 			     struct spec_device_rule *d)
 {
@@ -68,9 +163,7 @@ static int parse_memory(const struct pctx *c, json_t *res, const struct jpath *r
 	TRY(f_i64(c, o, at, "kernel", -1, INT64_MAX, &m->kernel));
 	TRY(f_i64(c, o, at, "kernelTCP", -1, INT64_MAX, &m->kernel_tcp));
 	TRY(f_u64(c, o, at, "swappiness", UINT64_MAX, &m->swappiness));
-	/* Some engines write (uint64)-1 for "not set", as runc accepts. */
-	if (m->swappiness.set && m->swappiness.v == UINT64_MAX)
-		m->swappiness.set = false;
+	zr_u64(ZR_MEM_SWAPPINESS, &m->swappiness);
 	if (m->swappiness.set && m->swappiness.v > 100)
 		return perr(c, JP_KEY(at, "swappiness"), "must be between 0 and 100 (got %" PRIu64 ")",
 			    m->swappiness.v);
@@ -129,7 +222,7 @@ static int parse_pids(const struct pctx *c, json_t *res, const struct jpath *rat
 		return 0;
 	const struct jpath *at = JP_KEY(rat, "pids");
 	r->pids_limit.set = true;
-	return f_int(c, o, at, "limit", true, -1, INT64_MAX, &r->pids_limit.v, NULL);
+	return f_int(c, o, at, "limit", true, INT64_MIN, INT64_MAX, &r->pids_limit.v, NULL);
 }
 
 static int parse_throttles(const struct pctx *c, json_t *bio, const struct jpath *bat,
@@ -180,6 +273,9 @@ static int parse_weight_devices(const struct pctx *c, json_t *bio, const struct 
 		TRY(f_u64(c, o, wat, "leafWeight", UINT16_MAX, &w->leaf_weight));
 		if (!w->weight.set && !w->leaf_weight.set)
 			return perr(c, wat, "needs weight or leafWeight");
+		/* after the check: {"weight": 0} is a no-op, as in runc */
+		zr_u64(ZR_BLKIO_DEVICE_WEIGHT, &w->weight);
+		zr_u64(ZR_BLKIO_DEVICE_LEAF_WEIGHT, &w->leaf_weight);
 	}
 	return 0;
 }
@@ -292,6 +388,34 @@ static int parse_rdma(const struct pctx *c, json_t *res, const struct jpath *rat
 	return 0;
 }
 
+void spec_resources_zero_rules(struct spec_resources *r)
+{
+	struct spec_memory *m = &r->memory;
+	zr_i64(ZR_MEM_LIMIT, &m->limit);
+	zr_i64(ZR_MEM_RESERVATION, &m->reservation);
+	zr_i64(ZR_MEM_SWAP, &m->swap);
+	zr_i64(ZR_MEM_KERNEL, &m->kernel);
+	zr_i64(ZR_MEM_KERNEL_TCP, &m->kernel_tcp);
+	zr_u64(ZR_MEM_SWAPPINESS, &m->swappiness);
+	zr_bool(ZR_MEM_DISABLE_OOM, &m->disable_oom_killer);
+	zr_bool(ZR_MEM_USE_HIERARCHY, &m->use_hierarchy);
+	zr_bool(ZR_MEM_CHECK_BEFORE_UPDATE, &m->check_before_update);
+	struct spec_cpu *p = &r->cpu;
+	zr_u64(ZR_CPU_SHARES, &p->shares);
+	zr_i64(ZR_CPU_QUOTA, &p->quota);
+	zr_u64(ZR_CPU_BURST, &p->burst);
+	zr_u64(ZR_CPU_PERIOD, &p->period);
+	zr_i64(ZR_CPU_RT_RUNTIME, &p->realtime_runtime);
+	zr_u64(ZR_CPU_RT_PERIOD, &p->realtime_period);
+	zr_str(ZR_CPU_CPUS, &p->cpus);
+	zr_str(ZR_CPU_MEMS, &p->mems);
+	zr_i64(ZR_CPU_IDLE, &p->idle);
+	zr_i64(ZR_PIDS_LIMIT, &r->pids_limit);
+	zr_u64(ZR_BLKIO_WEIGHT, &r->block_io.weight);
+	zr_u64(ZR_BLKIO_LEAF_WEIGHT, &r->block_io.leaf_weight);
+	zr_u64(ZR_NET_CLASS_ID, &r->network.class_id);
+}
+
 int parse_resources(const struct pctx *c, json_t *res, const struct jpath *at, struct spec_resources *r)
 {
 	TRY(rd_object(c, res, at));
@@ -304,7 +428,9 @@ int parse_resources(const struct pctx *c, json_t *res, const struct jpath *at, s
 	TRY(parse_hugepages(c, res, at, r));
 	TRY(parse_network(c, res, at, r));
 	TRY(parse_rdma(c, res, at, r));
-	return f_kvv(c, res, at, "unified", &r->unified);
+	TRY(f_kvv(c, res, at, "unified", &r->unified));
+	spec_resources_zero_rules(r);
+	return 0;
 }
 
 void resources_release(struct spec_resources *r)

@@ -194,6 +194,30 @@ struct spec_device {          /* linux.devices: nodes to create in /dev */
 	spec_u64 gid;
 };
 
+/* What 0 and a negative value mean for each numeric resource field (the
+ * table is in parse_resources.c; the parser applies it, so the cgroup code
+ * sees an "unset" zero as absent). */
+enum zero_means { ZERO_VALUE, ZERO_UNSET };
+enum neg_means { NEG_REFUSED, NEG_UNLIMITED, NEG_UNSET, NEG_VALUE };
+enum zr_field {
+	ZR_MEM_LIMIT, ZR_MEM_RESERVATION, ZR_MEM_SWAP, ZR_MEM_KERNEL, ZR_MEM_KERNEL_TCP,
+	ZR_MEM_SWAPPINESS, ZR_MEM_DISABLE_OOM, ZR_MEM_USE_HIERARCHY, ZR_MEM_CHECK_BEFORE_UPDATE,
+	ZR_CPU_SHARES, ZR_CPU_QUOTA, ZR_CPU_BURST, ZR_CPU_PERIOD, ZR_CPU_RT_RUNTIME, ZR_CPU_RT_PERIOD,
+	ZR_CPU_CPUS, ZR_CPU_MEMS, ZR_CPU_IDLE, ZR_PIDS_LIMIT, ZR_BLKIO_WEIGHT, ZR_BLKIO_LEAF_WEIGHT,
+	ZR_BLKIO_DEVICE_WEIGHT, ZR_BLKIO_DEVICE_LEAF_WEIGHT, ZR_BLKIO_THROTTLE_RATE, ZR_HUGEPAGE_LIMIT,
+	ZR_NET_CLASS_ID, ZR_NET_PRIORITY, ZR_RDMA_HCA_HANDLES, ZR_RDMA_HCA_OBJECTS, ZR_UNIFIED,
+	ZR_OOM_SCORE_ADJ, ZR_RLIMIT, ZR__COUNT
+};
+struct zero_rule {
+	const char *field;        /* under linux.resources unless it says process. */
+	enum zero_means zero;
+	enum neg_means neg;       /* -1, or 2^64-1 for an unsigned field */
+};
+extern const struct zero_rule spec_zero_rules[ZR__COUNT];
+/* Apply the table to resources not made by the parser (`pith update` flags). */
+struct spec_resources;
+void spec_resources_zero_rules(struct spec_resources *r);
+
 /* resources */
 struct spec_memory {
 	spec_i64 limit;

@@ -1,7 +1,8 @@
 /* linux.resources on cgroup v1: one hierarchy (dirfd) per controller.
  * Values are written as the OCI spec states them; ordering follows what the
  * kernel checks (memory before memory+swap when growing, period before quota
- * and realtime period before runtime). */
+ * and realtime period before runtime). What 0 and -1 mean was decided by the
+ * parser (spec_zero_rules): a set field here is a value to write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -80,16 +81,15 @@ static int v1_memory(int fd, const struct spec_memory *m, bool update, struct pi
 
 static int v1_cpu(int fd, const struct spec_cpu *c, struct pith_error *err)
 {
-	if (c->shares.set && c->shares.v &&
+	if (c->shares.set &&
 	    W(fd, "cpu.shares", "linux.resources.cpu.shares", "%" PRIu64, c->shares.v) < 0)
 		return -1;
 	int pr = 0;
-	if (c->period.set && c->period.v)
+	if (c->period.set)
 		pr = W(fd, "cpu.cfs_period_us", "linux.resources.cpu.period", "%" PRIu64, c->period.v);
 	if (pr < 0 && pr != -EINVAL)
 		return -1;
-	if (c->quota.set && W(fd, "cpu.cfs_quota_us", "linux.resources.cpu.quota", "%" PRId64,
-			      c->quota.v > 0 ? c->quota.v : -1) < 0)
+	if (c->quota.set && W(fd, "cpu.cfs_quota_us", "linux.resources.cpu.quota", "%" PRId64, c->quota.v) < 0)
 		return -1;
 	/* A shorter period can be refused while the old quota (or burst) does
 	 * not fit it; with the new quota in place it is accepted. */
@@ -97,7 +97,7 @@ static int v1_cpu(int fd, const struct spec_cpu *c, struct pith_error *err)
 		return -1;
 	if (c->burst.set && W(fd, "cpu.cfs_burst_us", "linux.resources.cpu.burst", "%" PRIu64, c->burst.v) < 0)
 		return -1;
-	if (c->realtime_period.set && c->realtime_period.v &&
+	if (c->realtime_period.set &&
 	    W(fd, "cpu.rt_period_us", "linux.resources.cpu.realtimePeriod", "%" PRIu64, c->realtime_period.v) < 0)
 		return -1;
 	if (c->realtime_runtime.set &&
@@ -110,9 +110,9 @@ static int v1_cpu(int fd, const struct spec_cpu *c, struct pith_error *err)
 
 static int v1_cpuset(int fd, const struct spec_cpu *c, struct pith_error *err)
 {
-	if (c->cpus && *c->cpus && cgroup_write(fd, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", err) < 0)
+	if (c->cpus && cgroup_write(fd, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", err) < 0)
 		return -1;
-	if (c->mems && *c->mems && cgroup_write(fd, "cpuset.mems", c->mems, "linux.resources.cpu.mems", err) < 0)
+	if (c->mems && cgroup_write(fd, "cpuset.mems", c->mems, "linux.resources.cpu.mems", err) < 0)
 		return -1;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* linux.resources on the cgroup v2 leaf, with the v1 -> v2 conversions
  * runc and crun document: cpu.shares -> cpu.weight, blkio weight -> io.weight,
  * memory+swap -> memory.swap.max. Fields v2 cannot express are refused with
- * the field's name rather than silently dropped. */
+ * the field's name rather than silently dropped. What 0 and -1 mean was
+ * decided by the parser (spec_zero_rules): a set field is a value. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -171,7 +172,7 @@ static int v2_cpu(int fd, const struct spec_cpu *c, struct pith_error *err)
 	if (c->realtime_runtime.set || c->realtime_period.set)
 		return pith_fail(err, ENOTSUP, "linux.resources.cpu.realtimeRuntime/realtimePeriod are not supported on "
 				 "cgroup v2");
-	if (c->shares.set && c->shares.v &&
+	if (c->shares.set &&
 	    W(fd, "cpu.weight", "linux.resources.cpu.shares", "%" PRIu64, cgroup_shares_to_weight(c->shares.v)) < 0)
 		return -1;
 	if (c->quota.set || (c->period.set && c->period.v)) {
@@ -200,9 +201,9 @@ static int v2_cpu(int fd, const struct spec_cpu *c, struct pith_error *err)
 
 static int v2_cpuset(int fd, const struct spec_cpu *c, struct pith_error *err)
 {
-	if (c->cpus && *c->cpus && cgroup_write(fd, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", err) < 0)
+	if (c->cpus && cgroup_write(fd, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", err) < 0)
 		return -1;
-	if (c->mems && *c->mems && cgroup_write(fd, "cpuset.mems", c->mems, "linux.resources.cpu.mems", err) < 0)
+	if (c->mems && cgroup_write(fd, "cpuset.mems", c->mems, "linux.resources.cpu.mems", err) < 0)
 		return -1;
 	return 0;
 }

@@ -274,6 +274,8 @@ int cmd_update(struct pith_globals *g, int argc, char **argv, struct pith_error 
 	int ret = 0;
 	for (size_t i = 0; ret == 0 && i < n_seen; i++)
 		ret = update_flag(seen[i].ch, seen[i].arg, file ? &r : &flags, err);
+	/* --cpu-shares 0 and friends mean what 0 means in a config */
+	spec_resources_zero_rules(file ? &r : &flags);
 	struct container *c = NULL;
 	if (ret == 0)
 		ret = container_load(g, id, true, &c, err);

@@ -49,7 +49,7 @@ our_processes() {
 	local p
 	for p in $(pgrep -f -- "$1"); do
 		case "$(cat "/proc/$p/comm" 2>/dev/null)" in
-		""|bash|podman.sh|containerd.sh|run.sh|pgrep) ;;
+		""|bash|podman.sh|containerd.sh|docker.sh|run.sh|pgrep) ;;
 		*) echo "$p($(cat "/proc/$p/comm" 2>/dev/null))" ;;
 		esac
 	done

@@ -1,7 +1,8 @@
 #!/bin/bash
-# run.sh BUILD: podman (through conmon) and containerd (through containerd-shim-runc-v2) drive
-# BUILD/pith as their OCI runtime; every scenario also runs with crun, to show the scenarios test
-# the client path rather than pith's quirks. No network: the image is the fixture rootfs.
+# run.sh BUILD: podman (through conmon), containerd (through containerd-shim-runc-v2) and dockerd
+# (through containerd) drive BUILD/pith as their OCI runtime; every scenario also runs with crun
+# (podman, containerd) or runc (docker), to show the scenarios test the client path rather than
+# pith's quirks. No network: the image is the fixture rootfs.
 #
 # Variants: "host" uses this machine's cgroup layout as it is; "v1ns" runs the client inside a
 # private mount namespace whose /sys/fs/cgroup shows only the v1 hierarchies (v1ns.sh), because
@@ -34,6 +35,7 @@ had_runc_root=$([ -d /run/containerd ] && echo yes)
 cleanup() {
 	local d
 	for d in /sys/fs/cgroup/*/pith-test/clients-podman /sys/fs/cgroup/*/pith-test/c-* \
+		 /sys/fs/cgroup/*/pith-test/docker-* \
 		 $( [ -z "$had_libpod" ] && ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null ); do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
@@ -67,6 +69,9 @@ if have podman && have conmon; then clients="$clients podman"
 else skip_line "podman: podman or conmon not installed (make deps)"; fi
 if have containerd && have ctr && have containerd-shim-runc-v2; then clients="$clients containerd"
 else skip_line "containerd: containerd, ctr or containerd-shim-runc-v2 not installed (make deps)"; fi
+docker=""
+if have dockerd && have docker && have containerd-shim-runc-v2; then docker=yes
+else skip_line "docker: dockerd or docker not installed (make deps)"; fi
 
 # one variant: run.sh-level SKIP lines say exactly why a combination cannot run
 variant() { # NAME RUNTIME IN_V1NS
@@ -84,8 +89,23 @@ variant() { # NAME RUNTIME IN_V1NS
 	done
 }
 
+# docker: pith, then runc as the cross-check (runc 1.1 takes hybrid layouts as they are)
+docker_variant() { # RUNTIME
+	local dir=$T/$(basename "$1" | cut -c1-4)-docker
+	mkdir -p "$dir"
+	echo "--- docker with $1 [$layout-host]"
+	VARIANT="$(basename "$1") $layout-host" "$HERE/docker.sh" "$1" "$dir"
+}
+
 start=$SECONDS
 variant "$layout-host" "$PITH" no
+if [ -n "$docker" ]; then
+	docker_start=$SECONDS
+	docker_variant "$PITH"
+	if have runc; then docker_variant "$(command -v runc)"
+	else skip_line "docker [runc]: runc not installed (make deps): the scenarios were not cross-checked"; fi
+	echo "docker tier: $((SECONDS - docker_start)) s"
+fi
 if [ "$layout" = v2 ]; then
 	skip_line "v1ns variants: this host has no cgroup v1 hierarchies"
 else
@@ -107,6 +127,7 @@ fi
 # nothing may run on in the clients' cgroups
 busy=""
 for f in $(ls -d /sys/fs/cgroup/*/pith-test/clients-podman /sys/fs/cgroup/*/pith-test/c-* \
+	   /sys/fs/cgroup/*/pith-test/docker-* \
 	   /sys/fs/cgroup/*/libpod_parent 2>/dev/null); do
 	[ -n "$(find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && busy="$busy $f"
 done

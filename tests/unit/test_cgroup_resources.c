@@ -230,7 +230,7 @@ Test(cgroup_v2, memory_converted)
 Test(cgroup_v2, unlimited_memory_makes_swap_unlimited)
 {
 	leaf(v2_files);
-	struct spec_resources r = res("{\"memory\": {\"limit\": -1}, \"pids\": {\"limit\": 0}}");
+	struct spec_resources r = res("{\"memory\": {\"limit\": -1}, \"pids\": {\"limit\": -1}}");
 	struct pith_error err = { 0 };
 	cr_assert_eq(cgroup_v2_apply(dfd, ALL_V2, &r, false, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(content("memory.max"), "max");

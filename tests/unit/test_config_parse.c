@@ -518,12 +518,13 @@ Test(config_parse, resources)
 	cr_assert(r->has_memory);
 	cr_assert_eq(r->memory.limit.v, 536870912);
 	cr_assert_eq(r->memory.reservation.v, -1);
-	cr_assert_eq(r->memory.kernel.v, -1);
-	cr_assert(r->memory.kernel_tcp.set);
+	/* zero-value rules (test_zero_values.c): kernel -1, kernelTCP 0 and
+	 * disableOOMKiller false ask for nothing; swappiness 0 is a value */
+	cr_assert_not(r->memory.kernel.set);
+	cr_assert_not(r->memory.kernel_tcp.set);
 	cr_assert(r->memory.swappiness.set);
 	cr_assert_eq(r->memory.swappiness.v, 0);
-	cr_assert(r->memory.disable_oom_killer.set);
-	cr_assert_not(r->memory.disable_oom_killer.v);
+	cr_assert_not(r->memory.disable_oom_killer.set);
 	cr_assert_not(r->memory.use_hierarchy.set);
 	cr_assert(r->memory.check_before_update.v);
 	cr_assert(r->has_cpu);
