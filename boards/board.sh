@@ -10,15 +10,19 @@
 #   armhf           Pi 2/3 class: qemu-system-arm -M virt, Cortex-A15, Debian armmp kernel
 #   armhf-on-arm64  Pi 4 with a 32-bit OS: armhf userland on Debian's arm64 kernel
 #   amd64           an x86-64 box with pure cgroup v2
-# BUILD_DIR defaults to build/armhf for the armhf userland and build for amd64.
+#   arm64           Pi 4/5 with the 64-bit OS: arm64 userland and kernel, pure cgroup v2,
+#                   plus a self-contained .NET app and crun (boards/dotnet-arm64.sh)
+# BUILD_DIR defaults to build/ARCH for the ARM userlands and build for amd64.
 # env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768),
 #      BOARD_TESTS (space-separated test names to run, default all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib/archive.sh"
+# A board's own payload: board_extra adds it to the initramfs ($R).
+[ -f "$here/extra-${1:-}.sh" ] && . "$here/extra-${1:-}.sh"
 
-NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64 [BUILD_DIR]}
+NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64|arm64 [BUILD_DIR]}
 CACHE=$top/build/boards
 mkdir -p "$CACHE"
 case $NAME in
@@ -29,12 +33,17 @@ armhf-on-arm64)
 	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
 amd64)	UARCH=amd64 KARCH=amd64 KPKG=linux-image-amd64 CONSOLE=ttyS0
 	QEMU=(qemu-system-x86_64 -M q35 -cpu max);;
-*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64)" >&2; exit 2;;
+arm64)	UARCH=arm64 KARCH=arm64 KPKG=linux-image-arm64 CONSOLE=ttyAMA0
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
+*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64, arm64)" >&2; exit 2;;
 esac
 case $UARCH in
 armhf)	SYSROOT=$CACHE/sysroot-armhf TRIPLET=arm-linux-gnueabihf
 	CC=(arm-linux-gnueabihf-gcc --sysroot="$SYSROOT") DEFAULT_BUILD=$top/build/armhf
 	LDSO=lib/ld-linux-armhf.so.3 BUSYBOX=$SYSROOT/bin/busybox;;
+arm64)	SYSROOT=$CACHE/sysroot-arm64 TRIPLET=aarch64-linux-gnu
+	CC=(aarch64-linux-gnu-gcc --sysroot="$SYSROOT") DEFAULT_BUILD=$top/build/arm64
+	LDSO=lib/ld-linux-aarch64.so.1 BUSYBOX=$SYSROOT/bin/busybox;;
 amd64)	SYSROOT= TRIPLET=x86_64-linux-gnu CC=(gcc) DEFAULT_BUILD=$top/build
 	LDSO=lib64/ld-linux-x86-64.so.2 BUSYBOX=/bin/busybox;;
 esac
@@ -86,18 +95,18 @@ probe() {
 }
 
 # ---- initramfs ----------------------------------------------------------------
-# Copy FILE's DT_NEEDED closure from the userland's library dirs into $R.
+# Copy FILE's DT_NEEDED closure from the userland's library dirs into ROOT (default $R).
 libs_of() {
-	local f=$1 lib d src
+	local f=$1 root=${2:-$R} lib d src
 	for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		[ -e "$R/lib/$TRIPLET/$lib" ] && continue
+		[ -e "$root/lib/$TRIPLET/$lib" ] && continue
 		src=
 		for d in lib/$TRIPLET usr/lib/$TRIPLET usr/local/lib; do
 			[ -e "$SYSROOT/$d/$lib" ] && { src=$SYSROOT/$d/$lib; break; }
 		done
 		[ -n "$src" ] || { echo "warning: $lib (needed by $f) not found" >&2; continue; }
-		cp -L "$src" "$R/lib/$TRIPLET/$lib"
-		libs_of "$src"
+		cp -L "$src" "$root/lib/$TRIPLET/$lib"
+		libs_of "$src" "$root"
 	done
 }
 
@@ -140,6 +149,7 @@ initramfs() {
 	chmod 755 "$R/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
+	if declare -F board_extra >/dev/null; then board_extra || return 1; fi
 	printf 'BOARD=%s\nBOARD_TESTS="%s"\nCASE_TIMEOUT=%s\n' "$NAME" "${BOARD_TESTS:-}" "${CASE_TIMEOUT:-45}" > "$R/etc/board.conf"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
 }
@@ -148,7 +158,7 @@ initramfs() {
 boot() {
 	local rc=0
 	timeout --foreground -k 5 "${BOARD_TIMEOUT:-300}" "${QEMU[@]}" -accel tcg,thread=multi \
-		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-768}" \
+		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-${EXTRA_MEM:-768}}" \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
 		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3" \
 		-nographic -no-reboot -monitor none -serial stdio -nic none \
