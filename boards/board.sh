@@ -11,7 +11,8 @@
 #   armhf-on-arm64  Pi 4 with a 32-bit OS: armhf userland on Debian's arm64 kernel
 #   amd64           an x86-64 box with pure cgroup v2
 #   arm64           Pi 4/5 with the 64-bit OS: arm64 userland and kernel, pure cgroup v2,
-#                   plus a self-contained .NET app and crun (boards/dotnet-arm64.sh)
+#                   plus a self-contained .NET app and crun (boards/extra-arm64.sh)
+#   arm64-16k       the same on Debian trixie's 16 KiB-page kernel and a Cortex-A76 (Pi 5); a few cases
 # BUILD_DIR defaults to build/ARCH for the ARM userlands and build for amd64.
 # env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768),
 #      BOARD_TESTS (space-separated test names to run, default all)
@@ -19,10 +20,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib/archive.sh"
-# A board's own payload: board_extra adds it to the initramfs ($R).
-[ -f "$here/extra-${1:-}.sh" ] && . "$here/extra-${1:-}.sh"
 
-NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64|arm64 [BUILD_DIR]}
+NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64|arm64|arm64-16k [BUILD_DIR]}
 CACHE=$top/build/boards
 mkdir -p "$CACHE"
 case $NAME in
@@ -35,7 +34,11 @@ amd64)	UARCH=amd64 KARCH=amd64 KPKG=linux-image-amd64 CONSOLE=ttyS0
 	QEMU=(qemu-system-x86_64 -M q35 -cpu max);;
 arm64)	UARCH=arm64 KARCH=arm64 KPKG=linux-image-arm64 CONSOLE=ttyAMA0
 	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
-*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64, arm64)" >&2; exit 2;;
+arm64-16k)	# bookworm has no 16 KiB-page flavour; cortex-a72 has no 16K granule, the Pi 5's A76 has
+	UARCH=arm64 KARCH=arm64 KPKG=linux-image-arm64-16k KSUITE=trixie KFLAVOUR=-16k CONSOLE=ttyAMA0
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a76)
+	BOARD_TESTS=${BOARD_TESTS:-kernel_cgroup2 arch run_exit_code memory_oom dotnet_limits dotnet_jit};;
+*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64, arm64, arm64-16k)" >&2; exit 2;;
 esac
 case $UARCH in
 armhf)	SYSROOT=$CACHE/sysroot-armhf TRIPLET=arm-linux-gnueabihf
@@ -47,6 +50,8 @@ arm64)	SYSROOT=$CACHE/sysroot-arm64 TRIPLET=aarch64-linux-gnu
 amd64)	SYSROOT= TRIPLET=x86_64-linux-gnu CC=(gcc) DEFAULT_BUILD=$top/build
 	LDSO=lib64/ld-linux-x86-64.so.2 BUSYBOX=/bin/busybox;;
 esac
+# A userland's own payload: board_extra adds it to the initramfs ($R).
+[ -f "$here/extra-$UARCH.sh" ] && . "$here/extra-$UARCH.sh"
 BUILD_DIR=$(realpath -m "${2:-$DEFAULT_BUILD}")
 LOG=$CACHE/$NAME.log
 start=$EPOCHREALTIME
@@ -63,9 +68,9 @@ die() { echo "board $NAME: $*" >&2; verdict 0 1; }
 
 # ---- kernel: Debian's, fetched once into build/boards/kernel-KARCH ------------
 kernel() {
-	local kd=$CACHE/kernel-$KARCH pkg deb x
+	local kd=$CACHE/kernel-$KARCH${KFLAVOUR:-} pkg deb x
 	if ! ls "$kd"/vmlinuz-* >/dev/null 2>&1; then
-		pith_private_apt "$KARCH" "$kd/apt" || return 1
+		pith_private_apt "$KARCH" "$kd/apt" "${KSUITE:-}" || return 1
 		pkg=$(apt-cache "${PITH_APT[@]}" depends "$KPKG" 2>/dev/null |
 			awk '/Depends: linux-image-/ { print $2; exit }')
 		[ -n "$pkg" ] || { echo "cannot resolve $KPKG in the $KARCH index" >&2; return 1; }
@@ -77,6 +82,7 @@ kernel() {
 		dpkg-deb -x "$deb" "$x"
 		# Keep the kernel and overlay.ko only (the rest is ~250 MB nobody boots).
 		find "$x" -name overlay.ko -exec cp {} "$kd/" \;
+		find "$x" -name overlay.ko.xz -exec sh -c 'xz -dc "$1" > "$2/overlay.ko"' sh {} "$kd" \;
 		mv "$x"/boot/vmlinuz-* "$kd/"
 		rm -rf "$x" "$deb"
 	fi

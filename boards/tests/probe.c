@@ -2,7 +2,7 @@
  * Static, built for the board's userland by boards/board.sh.
  *   probe keyctl          keyctl(JOIN_SESSION_KEYRING): prints ok or the errno name
  *   probe linux32         personality(PER_LINUX32), then prints uname's machine
- *   probe arch            compile-time arch, uname machine, sizeof(long/time_t/off_t)
+ *   probe arch            compile-time arch, uname machine, sizeof(long/time_t/off_t), page size
  *   probe mem MB          allocate and touch MB MiB (an OOM test's victim)
  *   probe fork N          fork N sleepers, print how many forks succeeded
  *   probe ttfl CMD...     run CMD, print "ttfl MS" when its first stdout line arrives
@@ -61,8 +61,8 @@ static int do_arch(void)
 {
 	struct utsname u;
 	uname(&u);
-	printf("arch %s machine %s long %zu time_t %zu off_t %zu\n", ARCH_NAME, u.machine,
-	       sizeof(long), sizeof(time_t), sizeof(off_t));
+	printf("arch %s machine %s long %zu time_t %zu off_t %zu page %ld\n", ARCH_NAME, u.machine,
+	       sizeof(long), sizeof(time_t), sizeof(off_t), sysconf(_SC_PAGESIZE));
 	return 0;
 }
 
