@@ -10,7 +10,10 @@
 #   armhf           Pi 2/3 class: qemu-system-arm -M virt, Cortex-A15, Debian armmp kernel
 #   armhf-on-arm64  Pi 4 with a 32-bit OS: armhf userland on Debian's arm64 kernel
 #   amd64           an x86-64 box with pure cgroup v2
-# BUILD_DIR defaults to build/armhf for the armhf userland and build for amd64.
+#   arm64           Pi 4/5 with the 64-bit OS: arm64 userland and kernel, pure cgroup v2,
+#                   plus a self-contained .NET app and crun (boards/extra-arm64.sh)
+#   arm64-16k       the same on Debian trixie's 16 KiB-page kernel and a Cortex-A76 (Pi 5); a few cases
+# BUILD_DIR defaults to build/ARCH for the ARM userlands and build for amd64.
 # env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768),
 #      BOARD_TESTS (space-separated test names to run, default all)
 set -euo pipefail
@@ -18,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib/archive.sh"
 
-NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64 [BUILD_DIR]}
+NAME=${1:?usage: boards/board.sh armhf|armhf-on-arm64|amd64|arm64|arm64-16k [BUILD_DIR]}
 CACHE=$top/build/boards
 mkdir -p "$CACHE"
 case $NAME in
@@ -29,15 +32,26 @@ armhf-on-arm64)
 	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
 amd64)	UARCH=amd64 KARCH=amd64 KPKG=linux-image-amd64 CONSOLE=ttyS0
 	QEMU=(qemu-system-x86_64 -M q35 -cpu max);;
-*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64)" >&2; exit 2;;
+arm64)	UARCH=arm64 KARCH=arm64 KPKG=linux-image-arm64 CONSOLE=ttyAMA0
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72);;
+arm64-16k)	# bookworm has no 16 KiB-page flavour; cortex-a72 has no 16K granule, the Pi 5's A76 has
+	UARCH=arm64 KARCH=arm64 KPKG=linux-image-arm64-16k KSUITE=trixie KFLAVOUR=-16k CONSOLE=ttyAMA0
+	QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a76)
+	BOARD_TESTS=${BOARD_TESTS:-kernel_cgroup2 arch run_exit_code memory_oom dotnet_limits dotnet_jit};;
+*)	echo "boards/board.sh: unknown board '$NAME' (armhf, armhf-on-arm64, amd64, arm64, arm64-16k)" >&2; exit 2;;
 esac
 case $UARCH in
 armhf)	SYSROOT=$CACHE/sysroot-armhf TRIPLET=arm-linux-gnueabihf
 	CC=(arm-linux-gnueabihf-gcc --sysroot="$SYSROOT") DEFAULT_BUILD=$top/build/armhf
 	LDSO=lib/ld-linux-armhf.so.3 BUSYBOX=$SYSROOT/bin/busybox;;
+arm64)	SYSROOT=$CACHE/sysroot-arm64 TRIPLET=aarch64-linux-gnu
+	CC=(aarch64-linux-gnu-gcc --sysroot="$SYSROOT") DEFAULT_BUILD=$top/build/arm64
+	LDSO=lib/ld-linux-aarch64.so.1 BUSYBOX=$SYSROOT/bin/busybox;;
 amd64)	SYSROOT= TRIPLET=x86_64-linux-gnu CC=(gcc) DEFAULT_BUILD=$top/build
 	LDSO=lib64/ld-linux-x86-64.so.2 BUSYBOX=/bin/busybox;;
 esac
+# A userland's own payload: board_extra adds it to the initramfs ($R).
+[ -f "$here/extra-$UARCH.sh" ] && . "$here/extra-$UARCH.sh"
 BUILD_DIR=$(realpath -m "${2:-$DEFAULT_BUILD}")
 LOG=$CACHE/$NAME.log
 start=$EPOCHREALTIME
@@ -54,9 +68,9 @@ die() { echo "board $NAME: $*" >&2; verdict 0 1; }
 
 # ---- kernel: Debian's, fetched once into build/boards/kernel-KARCH ------------
 kernel() {
-	local kd=$CACHE/kernel-$KARCH pkg deb x
+	local kd=$CACHE/kernel-$KARCH${KFLAVOUR:-} pkg deb x
 	if ! ls "$kd"/vmlinuz-* >/dev/null 2>&1; then
-		pith_private_apt "$KARCH" "$kd/apt" || return 1
+		pith_private_apt "$KARCH" "$kd/apt" "${KSUITE:-}" || return 1
 		pkg=$(apt-cache "${PITH_APT[@]}" depends "$KPKG" 2>/dev/null |
 			awk '/Depends: linux-image-/ { print $2; exit }')
 		[ -n "$pkg" ] || { echo "cannot resolve $KPKG in the $KARCH index" >&2; return 1; }
@@ -68,6 +82,7 @@ kernel() {
 		dpkg-deb -x "$deb" "$x"
 		# Keep the kernel and overlay.ko only (the rest is ~250 MB nobody boots).
 		find "$x" -name overlay.ko -exec cp {} "$kd/" \;
+		find "$x" -name overlay.ko.xz -exec sh -c 'xz -dc "$1" > "$2/overlay.ko"' sh {} "$kd" \;
 		mv "$x"/boot/vmlinuz-* "$kd/"
 		rm -rf "$x" "$deb"
 	fi
@@ -86,18 +101,18 @@ probe() {
 }
 
 # ---- initramfs ----------------------------------------------------------------
-# Copy FILE's DT_NEEDED closure from the userland's library dirs into $R.
+# Copy FILE's DT_NEEDED closure from the userland's library dirs into ROOT (default $R).
 libs_of() {
-	local f=$1 lib d src
+	local f=$1 root=${2:-$R} lib d src
 	for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-		[ -e "$R/lib/$TRIPLET/$lib" ] && continue
+		[ -e "$root/lib/$TRIPLET/$lib" ] && continue
 		src=
 		for d in lib/$TRIPLET usr/lib/$TRIPLET usr/local/lib; do
 			[ -e "$SYSROOT/$d/$lib" ] && { src=$SYSROOT/$d/$lib; break; }
 		done
 		[ -n "$src" ] || { echo "warning: $lib (needed by $f) not found" >&2; continue; }
-		cp -L "$src" "$R/lib/$TRIPLET/$lib"
-		libs_of "$src"
+		cp -L "$src" "$root/lib/$TRIPLET/$lib"
+		libs_of "$src" "$root"
 	done
 }
 
@@ -140,6 +155,7 @@ initramfs() {
 	chmod 755 "$R/init"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$R/etc/group"
+	if declare -F board_extra >/dev/null; then board_extra || return 1; fi
 	printf 'BOARD=%s\nBOARD_TESTS="%s"\nCASE_TIMEOUT=%s\n' "$NAME" "${BOARD_TESTS:-}" "${CASE_TIMEOUT:-45}" > "$R/etc/board.conf"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
 }
@@ -148,7 +164,7 @@ initramfs() {
 boot() {
 	local rc=0
 	timeout --foreground -k 5 "${BOARD_TIMEOUT:-300}" "${QEMU[@]}" -accel tcg,thread=multi \
-		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-768}" \
+		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-${EXTRA_MEM:-768}}" \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
 		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3" \
 		-nographic -no-reboot -monitor none -serial stdio -nic none \

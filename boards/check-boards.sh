@@ -5,11 +5,12 @@
 #  3. checks the mini Criterion runner natively (tests/unit/mini_criterion),
 #     then runs the unit tests built for armhf against it under qemu-user
 #     (boards/unit-qemu.sh: binfmt registered for the run and removed after);
-#  4. boots the three emulated boards (armhf, armhf-on-arm64, amd64), each
-#     running real containers with pith, and prints their verdicts.
+#  4. boots the four emulated boards (armhf, armhf-on-arm64, amd64, arm64), each
+#     running real containers with pith, and prints their verdicts (arm64 also
+#     runs a self-contained .NET app and compares pith with crun).
 # Exit 0 only when every step passed. Kernels and sysroots are cached under
-# build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64"), JOBS,
-# NATIVE_BUILD (default build), ARMHF_BUILD (default build/armhf).
+# build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64 arm64"), JOBS,
+# NATIVE_BUILD (default build), ARMHF_BUILD (default build/armhf), ARM64_BUILD (build/arm64).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -19,6 +20,7 @@ t0=$EPOCHREALTIME
 JOBS=${JOBS:-$(nproc)}
 NATIVE_BUILD=${NATIVE_BUILD:-build}
 ARMHF_BUILD=${ARMHF_BUILD:-build/armhf}
+ARM64_BUILD=${ARM64_BUILD:-build/arm64}
 failures=0
 summary=()
 
@@ -26,7 +28,7 @@ elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 note() { summary+=("$*"); echo "$*"; }
 
 pith_need_pkgs build-essential pkg-config cpio busybox-static mmdebstrap \
-	gcc-arm-linux-gnueabihf qemu-user-static qemu-system-arm qemu-system-x86 ||
+	gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu qemu-user-static qemu-system-arm qemu-system-x86 ||
 	{ echo "check-boards: cannot install the tools it needs" >&2; exit 1; }
 [ -x tests/deps.sh ] && tests/deps.sh
 
@@ -44,6 +46,14 @@ if make -s -j"$JOBS" ARCH=armhf BUILD="$ARMHF_BUILD" all >build/boards/build-arm
 else
 	tail -n 20 build/boards/build-armhf.log
 	note "build armhf: FAIL (see build/boards/build-armhf.log)"; failures=$((failures + 1))
+fi
+
+s=$EPOCHREALTIME
+if make -s -j"$JOBS" ARCH=arm64 BUILD="$ARM64_BUILD" all >build/boards/build-arm64.log 2>&1; then
+	note "build arm64: ok in $(elapsed "$s") s"
+else
+	tail -n 20 build/boards/build-arm64.log
+	note "build arm64: FAIL (see build/boards/build-arm64.log)"; failures=$((failures + 1))
 fi
 
 # ---- armhf unit tests under qemu-user -------------------------------------------
@@ -66,13 +76,14 @@ else
 fi
 
 # ---- the emulated boards -----------------------------------------------------------
-for b in ${BOARDS:-armhf armhf-on-arm64 amd64}; do
-	case $b in amd64) dir=$NATIVE_BUILD;; *) dir=$ARMHF_BUILD;; esac
+for b in ${BOARDS:-armhf armhf-on-arm64 amd64 arm64}; do
+	case $b in amd64) dir=$NATIVE_BUILD;; arm64) dir=$ARM64_BUILD;; *) dir=$ARMHF_BUILD;; esac
 	v=$("$here/board.sh" "$b" "$dir" 2>build/boards/$b.stderr)
 	rc=$?
 	[ -n "$v" ] || v="board $b: FAIL (no verdict, rc $rc)"
 	note "$v"
 	[ $rc -eq 0 ] || { failures=$((failures + 1)); sed 's/^/  /' "build/boards/$b.stderr"; }
+	grep '^# TTFL |' "build/boards/$b.log" 2>/dev/null | sed "s/^# TTFL /  $b time to first line: /"
 	if grep -q '^skip - ' "build/boards/$b.log" 2>/dev/null; then
 		grep '^skip - ' "build/boards/$b.log" | sed "s/^skip - /  $b skipped: /"
 	fi

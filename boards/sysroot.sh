@@ -17,7 +17,7 @@ PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-stat
 case $ARCH in
 armhf)	TRIPLET=arm-linux-gnueabihf;; # no armhf Criterion: unit tests use tests/unit/mini_criterion
 arm64)	TRIPLET=aarch64-linux-gnu
-	PKGS="$PKGS libcriterion-dev";;
+	PKGS="$PKGS libcriterion-dev libstdc++6 libgcc-s1 crun";; # the arm64 board: .NET and crun
 *)	echo "boards/sysroot.sh: ARCH must be armhf or arm64, not '$ARCH'" >&2; exit 2;;
 esac
 STAMP="$ARCH $PKGS"

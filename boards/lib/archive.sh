@@ -34,15 +34,16 @@ pith_archive() {
 	return 1
 }
 
-# pith_private_apt ARCH DIR: fill the array PITH_APT with apt options that use
+# pith_private_apt ARCH DIR [SUITE]: fill the array PITH_APT with apt options that use
 # a state of our own under DIR, holding only the main suite for ARCH (the
 # security suite's foreign-arch index can fail to fetch; the release is enough).
 pith_private_apt() {
-	local arch=$1 dir=$2
+	local arch=$1 dir=$2 suite
 	pith_archive || return 1
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/etc"
 	: > "$dir/status"
-	echo "deb [arch=$arch] $PITH_MIRROR $PITH_SUITE main" > "$dir/etc/sources.list"
+	suite=${3:-$PITH_SUITE}	# another release of the same archive (the 16 KiB-page kernel)
+	echo "deb [arch=$arch] $PITH_MIRROR $suite main" > "$dir/etc/sources.list"
 	PITH_APT=(-oAPT::Architecture="$arch" -oAPT::Architectures="$arch"
 		-oDir::State::Lists="$dir/lists" -oDir::Cache="$dir/cache"
 		-oDir::State::status="$dir/status" -oDir::Etc::SourceList="$dir/etc/sources.list"

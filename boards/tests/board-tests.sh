@@ -37,7 +37,7 @@ run_case() {
 	rc=$?
 	kill $dog 2>/dev/null
 	case $rc in
-	0) echo "ok - $1";;
+	0) echo "ok - $1"; grep '^TTFL |' "$out" | sed 's/^/# /';;	# a measuring case's table
 	77) echo "skip - $1: $(grep -v '^+' "$out" | tail -n 1)";;
 	*) echo "not ok - $1 (rc $rc)"; sed 's/^/#   /' "$out" | tail -n 40;;
 	esac

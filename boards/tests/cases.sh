@@ -29,6 +29,8 @@ t_arch() {
 		echo "$a" | grep -q 'arch arm machine aarch64' || fail "expected armhf userland on aarch64"
 		probe linux32 | grep -q 'machine: armv8l' || fail "PER_LINUX32 does not give armv8l";;
 	amd64) echo "$a" | grep -q 'arch x86_64' || fail "expected x86_64";;
+	arm64) echo "$a" | grep -q 'arch aarch64 machine aarch64 .* page 4096$' || fail "expected aarch64, 4 KiB pages";;
+	arm64-16k) echo "$a" | grep -q 'arch aarch64 machine aarch64 .* page 16384$' || fail "expected aarch64, 16 KiB pages";;
 	esac
 	echo "$a" | grep -q 'time_t 8 off_t 8' || fail "time_t/off_t must be 64-bit"
 }
@@ -57,7 +59,7 @@ mkbundle() {
  "root": {"path": "$root", "readonly": $ro},
  "hostname": "board-$name",
  "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
-  "args": $args, "env": ["PATH=/bin:/sbin", "HOME=/root"], "noNewPrivileges": true,
+  "args": $args, "env": ["PATH=/bin:/sbin", "HOME=/root"${ENV_EXTRA:+, $ENV_EXTRA}], "noNewPrivileges": true,
   "capabilities": {"bounding": [$CAPS], "effective": [$CAPS], "permitted": [$CAPS]}},
  "mounts": [
   {"destination": "/proc", "type": "proc", "source": "proc"},
@@ -304,4 +306,193 @@ EOS
 	pith state shim >/dev/null 2>&1 && fail "the shim left the container behind"
 	[ ! -d $CG/shim ] || fail "cgroup $CG/shim left behind"
 	return 0
+}
+
+# ---- .NET on the arm64 board (boards/extra-arm64.sh) -------------------------------
+# A self-contained linux-arm64 app (tests/dotnet/probe) in /opt/dnroot, on pure cgroup v2: what
+# tests/dotnet proves on the amd64/v1 host, here on ARM64 and v2. Each case uses ROOTFS=/opt/dnroot,
+# the default seccomp profile, a cgroupns and a fresh read-only cgroup2 mount, as .NET needs.
+# Listed only on a board that carries the app (the others would print seven skips).
+[ -d /opt/dnroot ] && CASES="$CASES dotnet_limits dotnet_jit dotnet_sigterm dotnet_plain_init dotnet_oom dotnet_log dotnet_ttfl"
+DN_CGMOUNT='{"destination": "/sys/fs/cgroup", "type": "cgroup2", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}'
+
+need_dotnet() {
+	need_pith
+	[ -x /opt/dnroot/app/dnprobe ] || skip "no .NET app on this board"
+	ROOTFS=/opt/dnroot
+}
+# json_num KEY FILE: a top-level number from the probe's one-line JSON
+json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"; }
+
+t_dotnet_limits() {
+	need_dotnet
+	mkbundle /tmp/b-dnl dnl '["/app/dnprobe", "info"]' \
+		'{"memory": {"limit": 268435456}, "cpu": {"quota": 50000, "period": 100000}}' seccomp '' "$DN_CGMOUNT"
+	pith run --bundle /tmp/b-dnl dnl > /tmp/dnl.json 2>&1; rc=$?
+	pith delete dnl 2>/dev/null
+	mkbundle /tmp/b-dnf dnf '["/app/dnprobe", "info"]' '{}' seccomp '' "$DN_CGMOUNT"
+	pith run --bundle /tmp/b-dnf dnf > /tmp/dnf.json 2>&1; rcf=$?
+	pith delete dnf 2>/dev/null
+	cat /tmp/dnl.json /tmp/dnf.json
+	[ $rc -eq 0 ] && [ $rcf -eq 0 ] || fail "dnprobe info failed ($rc, $rcf)"
+	grep -q '"processArchitecture":"Arm64"' /tmp/dnl.json || fail "not an Arm64 process"
+	grep -q '"Seccomp":"2"' /tmp/dnl.json || fail "no seccomp filter on the app"
+	cpus=$(json_num processorCount /tmp/dnl.json) mem=$(json_num totalAvailableMemoryBytes /tmp/dnl.json)
+	free_cpus=$(json_num processorCount /tmp/dnf.json) free_mem=$(json_num totalAvailableMemoryBytes /tmp/dnf.json)
+	echo "limited: ProcessorCount=$cpus TotalAvailableMemoryBytes=$mem; free: $free_cpus $free_mem"
+	[ "$free_cpus" = "$(nproc)" ] || fail "without a quota ProcessorCount is $free_cpus, not $(nproc)"
+	[ "$cpus" = 1 ] || fail "cpu.max 50000 100000: ProcessorCount $cpus, want 1"
+	# 64-bit: the GC's hard limit is 75% of memory.max (256 MiB -> 192 MiB)
+	[ "$mem" = 201326592 ] || fail "memory.max 256 MiB: TotalAvailableMemoryBytes $mem, want 201326592"
+	[ "$free_mem" -gt 268435456 ] || fail "without a limit the app sees only $free_mem bytes"
+}
+
+t_dotnet_jit() {
+	need_dotnet
+	mkbundle /tmp/b-dnj dnj '["/app/dnprobe", "jit"]' '{"memory": {"limit": 268435456}}' seccomp '' "$DN_CGMOUNT"
+	out=$(pith run --bundle /tmp/b-dnj dnj 2>&1); rc=$?
+	pith delete dnj 2>/dev/null
+	echo "$out"
+	[ $rc -eq 0 ] || fail "dnprobe jit exited $rc under the default seccomp profile"
+	echo "$out" | grep -q '^jit ok ' || fail "the JIT did not compile and run the lambdas"
+}
+
+# dn_shim NAME ARGS_JSON RES_JSON [SHIM_OPTS...]: the app under a detached pith-shim
+dn_shim() {
+	n=$1 a=$2 r=$3; shift 3
+	d=/tmp/b-$n
+	mkbundle $d $n "$a" "$r" seccomp '' "$DN_CGMOUNT"
+	pith-shim --id $n --bundle $d --log $d/ctr.log --exit-file $d/exit.json --pid-file $d/shim.pid "$@" ||
+		fail "pith-shim did not start $n (rc $?)"
+	shim=$(cat $d/shim.pid)
+}
+# wait_log FILE TEXT [TENTHS]: until TEXT is in the log (default 60 s: .NET starts slowly under TCG)
+wait_log() {
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt "${3:-600}" ] && return 1; sleep 0.1
+	done
+}
+# wait_exit DIR: until the shim wrote its exit file and is gone (30 s)
+wait_exit() {
+	i=0
+	while [ ! -s $1/exit.json ] || [ -d /proc/$shim ]; do
+		i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1
+	done
+}
+dn_gone() { # ID: container and cgroup removed
+	pith state $1 >/dev/null 2>&1 && fail "the shim left container $1 behind"
+	[ ! -d $CG/$1 ] || fail "cgroup $CG/$1 left behind"
+	return 0
+}
+
+t_dotnet_sigterm() {
+	need_dotnet
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	dn_shim dns '["/app/dnprobe", "signals", "--exit", "3"]' '{"memory": {"limit": 268435456}}' --stop-timeout 20
+	wait_log /tmp/b-dns/ctr.log 'signals ready' || { cat /tmp/b-dns/ctr.log; fail "the app never got ready"; }
+	kill -TERM $shim
+	wait_exit /tmp/b-dns || fail "no exit file 30 s after SIGTERM"
+	cat /tmp/b-dns/ctr.log; cat /tmp/b-dns/exit.json
+	grep -q 'stdout F got SIGTERM' /tmp/b-dns/ctr.log || fail "SIGTERM never reached the PosixSignalRegistration handler"
+	tr -d ' \n' < /tmp/b-dns/exit.json | grep -q '"exit_code":3[,}]' || fail "exit file does not say exit_code 3"
+	dn_gone dns
+}
+
+t_dotnet_plain_init() {
+	need_dotnet
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	dn_shim dnp '["/app/dnprobe", "plain"]' '{"memory": {"limit": 268435456}}' --init --stop-timeout 20
+	wait_log /tmp/b-dnp/ctr.log 'plain ready' || { cat /tmp/b-dnp/ctr.log; fail "the app never got ready"; }
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	kill -TERM $shim
+	wait_exit /tmp/b-dnp || fail "no exit file 30 s after SIGTERM"
+	took=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%d", (b - a) * 1000 }')
+	cat /tmp/b-dnp/ctr.log; cat /tmp/b-dnp/exit.json; echo "stopped in $took ms"
+	grep -q 'plain ready pid=1 ' /tmp/b-dnp/ctr.log && fail "the app is PID 1 despite --init"
+	# .NET 10 has no SIGTERM handler: its default action ends the app at once, not the 20 s KILL
+	[ "$took" -lt 10000 ] || fail "stop took $took ms: the timeout's SIGKILL, not SIGTERM"
+	tr -d ' \n' < /tmp/b-dnp/exit.json | grep -Eq '"signal":15[,}]|"exit_code":143[,}]' || fail "not ended by SIGTERM"
+	tr -d ' \n' < /tmp/b-dnp/exit.json | grep -q '"stop_timeout_killed":false' || fail "killed by the stop timeout"
+	dn_gone dnp
+}
+
+t_dotnet_oom() {
+	need_dotnet
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	# a GC hard limit above memory.max, so the kernel, not the GC, stops the app
+	ENV_EXTRA='"DOTNET_GCHeapHardLimit=0x40000000"'
+	dn_shim dno '["/app/dnprobe", "alloc", "400"]' '{"memory": {"limit": 134217728, "swap": 134217728}}'
+	wait_exit /tmp/b-dno || { i=0; until [ ! -d /proc/$shim ] || [ $i -gt 600 ]; do i=$((i + 1)); sleep 0.1; done; }
+	cat /tmp/b-dno/ctr.log | tail -n 5; cat /tmp/b-dno/exit.json
+	tr -d ' \n' < /tmp/b-dno/exit.json | grep -q '"oom_killed":true' || fail "pith-shim does not report the OOM kill"
+	grep -q 'alloc holding' /tmp/b-dno/ctr.log && fail "400 MiB fit under a 128 MiB limit"
+	dn_gone dno
+}
+
+# stdout lines of 0..9000 bytes (longer than a pipe read): every record reassembled from P..F
+# parts is a whole line, numbered 1..N in order.
+t_dotnet_log() {
+	need_dotnet
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	lines=3000
+	dn_shim dng "[\"/app/dnprobe\", \"log\", \"--lines\", \"$lines\", \"--stream\", \"out\"]" '{"memory": {"limit": 268435456}}'
+	wait_exit /tmp/b-dng || fail "the log run did not end within 30 s"
+	cat /tmp/b-dng/exit.json
+	awk -v n=$lines '
+		$2 != "stdout" { next }
+		{ flag = $3; sub(/^[^ ]* [^ ]* [^ ]* /, ""); line = line $0; if (flag == "P") next }
+		line ~ /^log done/ { done = 1; line = ""; next }
+		{ split(line, f, " "); i = f[2]; sub(/^0+/, "", i)	# busybox awk reads 0-led numbers as octal
+		  if (f[1] != "out" || i != want + 1 || line !~ / [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/) {
+			print "bad line after " want ": " substr(line, 1, 80); bad++ }
+		  want = i + 0; line = "" }
+		END { print "lines " want " of " n; exit !(want == n && done && !bad) }' /tmp/b-dng/ctr.log ||
+		fail "the log lost, tore or reordered lines"
+	tr -d ' \n' < /tmp/b-dng/exit.json | grep -q '"exit_code":0[,}]' || fail "exit file does not say exit_code 0"
+	dn_gone dng
+}
+
+# ttfl_of FILE CMD...: append CMD's time to first line to FILE, or show why there was none
+ttfl_of() {
+	f=$1; shift
+	probe ttfl "$@" > /tmp/ttfl.out 2>&1
+	sed -n 's/^ttfl //p' /tmp/ttfl.out >> "$f"
+	grep -v '^ttfl [0-9]' /tmp/ttfl.out | grep -v '^{' | head -n 5
+}
+# Time to first line of `dnprobe info`, pith against Debian's crun, same bundle, alternating runs;
+# pith must add less. Prints a table.
+t_dotnet_ttfl() {
+	need_dotnet
+	command -v crun >/dev/null || skip "no crun on this board"
+	runs=${TTFL_RUNS:-5}
+	mkbundle /tmp/b-dnt dnt '["/app/dnprobe", "info"]' '{"memory": {"limit": 268435456}}' seccomp '' "$DN_CGMOUNT"
+	: > /tmp/ttfl-pith; : > /tmp/ttfl-crun; : > /tmp/ttfl-direct
+	mkdir -p /run/crun
+	# crun cannot pivot_root off the initramfs either; pith falls back to MS_MOVE by itself
+	for i in $(seq $runs); do
+		ttfl_of /tmp/ttfl-pith pith run --bundle /tmp/b-dnt dnt
+		pith delete dnt 2>/dev/null
+		ttfl_of /tmp/ttfl-crun crun --root /run/crun run --no-pivot --bundle /tmp/b-dnt dnt
+		crun --root /run/crun delete -f dnt 2>/dev/null
+	done
+	# the reference: the app without a container (chroot, /proc mounted for it meanwhile)
+	mount -t proc proc /opt/dnroot/proc
+	for i in $(seq $runs); do
+		ttfl_of /tmp/ttfl-direct chroot /opt/dnroot /app/dnprobe info
+	done
+	umount /opt/dnroot/proc
+	# the median, and the best run: under TCG on shared cores the spread is wide, and the best run
+	# is the one least disturbed, so the comparison is made on it
+	med() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
+	best() { sort -n "$1" | head -n 1; }
+	d=$(med /tmp/ttfl-direct) p=$(med /tmp/ttfl-pith) c=$(med /tmp/ttfl-crun)
+	db=$(best /tmp/ttfl-direct) pb=$(best /tmp/ttfl-pith) cb=$(best /tmp/ttfl-crun)
+	add() { awk -v a=$1 -v b=$2 'BEGIN { printf "%+.0f", a - b }'; }
+	echo "TTFL | runner | median ms | best ms | added (median/best) | runs"
+	echo "TTFL | chroot, no container | $d | $db | 0 | $(tr '\n' ' ' < /tmp/ttfl-direct)"
+	echo "TTFL | pith run | $p | $pb | $(add $p $d)/$(add $pb $db) | $(tr '\n' ' ' < /tmp/ttfl-pith)"
+	echo "TTFL | crun run --no-pivot | $c | $cb | $(add $c $d)/$(add $cb $db) | $(tr '\n' ' ' < /tmp/ttfl-crun)"
+	[ "$(wc -l < /tmp/ttfl-pith)" = $runs ] && [ "$(wc -l < /tmp/ttfl-crun)" = $runs ] || fail "some runs printed no line"
+	awk -v p=$pb -v c=$cb 'BEGIN { exit !(p < c) }' || fail "pith's best run ($pb ms) is not faster to first line than crun's ($cb ms)"
 }

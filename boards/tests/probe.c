@@ -2,11 +2,14 @@
  * Static, built for the board's userland by boards/board.sh.
  *   probe keyctl          keyctl(JOIN_SESSION_KEYRING): prints ok or the errno name
  *   probe linux32         personality(PER_LINUX32), then prints uname's machine
- *   probe arch            compile-time arch, uname machine, sizeof(long/time_t/off_t)
+ *   probe arch            compile-time arch, uname machine, sizeof(long/time_t/off_t), page size
  *   probe mem MB          allocate and touch MB MiB (an OOM test's victim)
  *   probe fork N          fork N sleepers, print how many forks succeeded
+ *   probe ttfl CMD...     run CMD, print "ttfl MS" when its first stdout line arrives
+ *                         (the rest of its output is read and dropped); exit 0 when CMD exits 0
  * Exit status 0 when the call succeeded, 1 when it failed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +61,8 @@ static int do_arch(void)
 {
 	struct utsname u;
 	uname(&u);
-	printf("arch %s machine %s long %zu time_t %zu off_t %zu\n", ARCH_NAME, u.machine,
-	       sizeof(long), sizeof(time_t), sizeof(off_t));
+	printf("arch %s machine %s long %zu time_t %zu off_t %zu page %ld\n", ARCH_NAME, u.machine,
+	       sizeof(long), sizeof(time_t), sizeof(off_t), sysconf(_SC_PAGESIZE));
 	return 0;
 }
 
@@ -102,6 +105,53 @@ static int do_fork(const char *n_text)
 	return ok == n ? 0 : 1;
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Time to first line: from just before fork to the first '\n' on CMD's stdout. */
+static int do_ttfl(char **cmd)
+{
+	struct timespec t0;
+	int fds[2], status;
+	char buf[4096];
+	double first = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return perror("ttfl: pipe2"), 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	if (pid < 0)
+		return perror("ttfl: fork"), 1;
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execvp(cmd[0], cmd);
+		perror("ttfl: exec");
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (first < 0 && memchr(buf, '\n', (size_t)n))
+			first = ms_since(&t0);
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (first < 0) {
+		printf("ttfl: no line (status %d)\n", status);
+		return 1;
+	}
+	printf("ttfl %.1f\n", first);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "keyctl") == 0)
@@ -114,6 +164,8 @@ int main(int argc, char **argv)
 		return do_mem(argv[2]);
 	if (argc >= 3 && strcmp(argv[1], "fork") == 0)
 		return do_fork(argv[2]);
-	fprintf(stderr, "usage: probe keyctl|linux32|arch|mem MB|fork N\n");
+	if (argc >= 3 && strcmp(argv[1], "ttfl") == 0)
+		return do_ttfl(argv + 2);
+	fprintf(stderr, "usage: probe keyctl|linux32|arch|mem MB|fork N|ttfl CMD...\n");
 	return 2;
 }
