@@ -50,7 +50,7 @@ DATA_JSON   := $(sort $(wildcard config/*.json))
 CONFIG_OBJ  := $(CONFIG_SRC:%.c=$(BUILD)/%.o) $(DATA_JSON:%.json=$(BUILD)/%.json.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(BUILD)/runtime/main.o,$(RUNTIME_OBJ))
-SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o
+SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/fd_close.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))

@@ -261,15 +261,8 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		process_reset_signals();
 		/* keep only stdio, the preserved fds and the sync fd (closed by
 		 * execve: its EOF tells the parent the exec worked) */
-		int keep = 3 + x->o->preserve_fds;
-		if (x->sync_fd >= keep) {
-			if (x->sync_fd > keep)
-				syscall(SYS_close_range, (unsigned)keep, (unsigned)x->sync_fd - 1, 0);
-			syscall(SYS_close_range, (unsigned)x->sync_fd + 1, ~0U, 0);
-		} else {
-			process_close_fds(keep);
-		}
-		process_exec(p, &err);
+		if (process_close_fds_except(3 + x->o->preserve_fds, &x->sync_fd, 1, &err) == 0)
+			process_exec(p, &err);
 	}
 	sync_send_error(x->sync_fd, &err);
 	_exit(127);

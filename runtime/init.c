@@ -294,7 +294,8 @@ void init_main(const struct init_args *a)
 	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)
 		die_after_ready(&err);
 	process_reset_signals();
-	process_close_fds(3 + a->preserve_fds);
+	if (process_close_fds(3 + a->preserve_fds, &err) < 0)
+		die_after_ready(&err);
 	process_exec(p, &err);
 	die_after_ready(&err);
 }

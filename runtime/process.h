@@ -21,10 +21,11 @@ int process_set_personality(unsigned long domain, struct pith_error *err);
 /* Every signal back to SIG_DFL and unblocked: what pith's caller ignored or
  * blocked must not reach the container (a .NET app would never stop). */
 void process_reset_signals(void);
-/* Close every fd >= keep_until. */
-int process_close_fds(int keep_until);
+/* Close every fd >= keep_until; fails (and the caller must not exec) only
+ * when close_range is refused and /proc/self/fd cannot be listed. */
+int process_close_fds(int keep_until, struct pith_error *err);
 /* Close every fd >= from except those in keep (at most 64). */
-void process_close_fds_except(int from, const int *keep, size_t n);
+int process_close_fds_except(int from, const int *keep, size_t n, struct pith_error *err);
 /* Wait for our child pid, passing every signal we get on to it; its exit
  * code, 128+N when a signal ended it. */
 int process_wait_forwarding(pid_t pid);

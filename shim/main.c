@@ -5,6 +5,7 @@
  *   -> RUNTIME delete --force -> exit file -> exit with the container's status
  */
 #include "shim.h"
+#include "../runtime/fd_close.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,7 +209,12 @@ int main(int argc, char **argv)
 	absolute_paths(&s->o);
 	find_runtime(s);
 	/* Whatever the caller left open is not ours to pass on. */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	r = fd_close_from_except(3, NULL, 0);
+	if (r < 0) {
+		pith_fail(&err, -r, "close the fds the caller left open");
+		shim_report_failed(s, &err);
+		return SHIM_EXIT_FAILURE;
+	}
 	if (!s->o.foreground && shim_daemonize(s, &err) < 0) {
 		shim_report_failed(s, &err);
 		return SHIM_EXIT_FAILURE;

@@ -1,0 +1,126 @@
+/* Findings of a security review (issue 17), each observed from outside:
+ * what the container got when the kernel refuses a fast path, or when a
+ * window a race needs is held open. */
+#include "harness.h"
+#include "sec_helpers.h"
+#include "shim_helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void needs_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+}
+
+TestSuite(hardening, .init = needs_root, .timeout = 90);
+
+/* This test process (Criterion forks one per test) and everything it starts
+ * get close_range refused as a kernel before 5.9 would refuse it. */
+static void refuse_close_range(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	cr_assert(ctx);
+	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(close_range), 0), 0);
+	cr_assert_eq(seccomp_load(ctx), 0);
+	seccomp_release(ctx);
+	cr_assert_eq(syscall(SYS_close_range, 1000U, ~0U, 0), -1);
+	cr_assert_eq(errno, ENOSYS);
+}
+
+/* An inheritable fd far above the container's RLIMIT_NOFILE: a fallback loop
+ * bounded by the (already lowered) limit would never reach it. */
+#define HIGH_FD 200
+static void leak_high_fd(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(dup2(fd, HIGH_FD), HIGH_FD); /* without O_CLOEXEC */
+	close(fd);
+}
+
+static void low_nofile(struct bundle *b)
+{
+	json_t *rl = json_pack("[{s:s,s:i,s:i}]", "type", "RLIMIT_NOFILE", "hard", 64, "soft", 64);
+	json_object_set_new(json_object_get(b->config, "process"), "rlimits", rl);
+}
+
+Test(hardening, no_fd_leaks_when_close_range_is_refused)
+{
+	struct bundle b;
+	h_bundle_init(&b, "nocr");
+	sec_private_rootfs(&b);
+	low_nofile(&b);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/leak", b.dir);
+	leak_high_fd(path);
+	refuse_close_range();
+	h_bundle_set_args(&b, "/bin/sec-helper", "fds", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "0 1 2\n", "run: the init kept an inherited fd");
+	h_result_free(&r);
+
+	h_bundle_set_args(&b, "sleep", "30", NULL);
+	h_bundle_write(&b);
+	r = h_pith("run", "--detach", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	r = h_pith("exec", b.id, "/bin/sec-helper", "fds", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "0 1 2\n", "exec: the process kept an inherited fd");
+	h_result_free(&r);
+	close(HIGH_FD);
+	h_bundle_cleanup(&b);
+}
+
+static int count_fds_other_than_stdio(pid_t pid, char *list, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	cr_assert(d, "%s", path);
+	int extra = 0;
+	list[0] = '\0';
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (atoi(de->d_name) == HIGH_FD)
+			extra++;
+		size_t used = strlen(list);
+		snprintf(list + used, cap - used, "%.16s ", de->d_name);
+	}
+	closedir(d);
+	return extra;
+}
+
+Test(hardening, shim_drops_inherited_fds_when_close_range_is_refused)
+{
+	struct shim_env e;
+	shim_env_init(&e, "nocr");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "touch /out/ready; exec sleep 100" });
+	char path[300];
+	snprintf(path, sizeof(path), "%s/leak", e.dir);
+	leak_high_fd(path);
+	refuse_close_range();
+	cr_assert_eq(shim_env_run(&e, NULL), 0, "the shim did not start the container");
+	snprintf(path, sizeof(path), "%s/ready", e.out);
+	cr_assert(shimt_wait_file(path, 5000), "the container never got ready");
+	close(HIGH_FD);
+	pid_t shim = shimt_read_pid(e.pid_file), ctr = shim_env_container_pid(&e);
+	cr_assert(shim > 0 && ctr > 0);
+	char list[512];
+	cr_expect_eq(count_fds_other_than_stdio(shim, list, sizeof(list)), 0, "shim fds: %s", list);
+	cr_expect_eq(count_fds_other_than_stdio(ctr, list, sizeof(list)), 0, "container fds: %s", list);
+	shim_env_cleanup(&e);
+}
