@@ -58,7 +58,7 @@ static int locate_from_config(struct container *c, bool systemd, struct pith_err
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	struct spec *spec = NULL;
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	if (access(path, F_OK) < 0 || spec_load_file(path, "config.json", &spec, &ignored) < 0)
 		return 0; /* killed before the copy: nothing else was made either */
 	int r = cgroup_locate(spec->linux_.cgroups_path, c->id, systemd, &c->cgroup, err);
