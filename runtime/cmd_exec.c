@@ -252,6 +252,8 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 	if (r == 0 && p->has_capabilities)
 		r = caps_apply(&p->capabilities, &err);
 	if (r == 0)
+		r = process_stay_undumpable(&err);
+	if (r == 0)
 		r = process_finalize(p, &err);
 	if (r == 0)
 		r = process_apply_scheduling(p, true, &err);

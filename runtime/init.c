@@ -159,6 +159,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 		return pith_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return pith_fail(err, errno, "become root in the new user namespace");
+	if (a->new_userns && process_stay_undumpable(err) < 0)
+		return -1;
 	if (join_namespaces(l, err) < 0)
 		return -1;
 	if (a->new_keyring) {
@@ -231,6 +233,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, int *lis
 	if (process_switch_user(p, a->setgroups_allowed, err) < 0)
 		return -1;
 	if (p->has_capabilities && caps_apply(&p->capabilities, err) < 0)
+		return -1;
+	if (process_stay_undumpable(err) < 0)
 		return -1;
 	if (process_finalize(p, err) < 0)
 		return -1;

@@ -175,6 +175,16 @@ int process_switch_user(const struct spec_process *p, bool setgroups_allowed, st
 	return 0;
 }
 
+int process_stay_undumpable(struct pith_error *err)
+{
+	/* A change of uid, gid or capabilities resets "dumpable" to
+	 * fs.suid_dumpable: with 1 there, the container's processes of the same
+	 * uid could ptrace us and take our fds until execve. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return pith_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
 int process_finalize(const struct spec_process *p, struct pith_error *err)
 {
 	if (p->user.umask.set)

@@ -15,6 +15,8 @@ int process_apply_rlimits(const struct spec_process *p, struct pith_error *err);
 int process_apply_scheduling(const struct spec_process *p, bool final, struct pith_error *err);
 /* setgroups/setresgid/setresuid keeping the permitted capabilities. */
 int process_switch_user(const struct spec_process *p, bool setgroups_allowed, struct pith_error *err);
+/* PR_SET_DUMPABLE 0 again: after the last credential change (setresuid, capset). */
+int process_stay_undumpable(struct pith_error *err);
 /* umask, cwd, no_new_privs. */
 int process_finalize(const struct spec_process *p, struct pith_error *err);
 int process_set_personality(unsigned long domain, struct pith_error *err);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -123,4 +124,37 @@ Test(hardening, shim_drops_inherited_fds_when_close_range_is_refused)
 	cr_expect_eq(count_fds_other_than_stdio(shim, list, sizeof(list)), 0, "shim fds: %s", list);
 	cr_expect_eq(count_fds_other_than_stdio(ctr, list, sizeof(list)), 0, "container fds: %s", list);
 	shim_env_cleanup(&e);
+}
+
+/* With fs.suid_dumpable=1 a uid change makes a process dumpable again; the
+ * created init, waiting for start after its switch to uid 1000, must still
+ * not be: /proc/<pid>/environ of an undumpable task belongs to root (the
+ * directory itself shows the euid either way). */
+Test(hardening, init_stays_undumpable_after_the_uid_switch)
+{
+	char *old = h_read_file("/proc/sys/fs/suid_dumpable");
+	cr_assert(old, "no fs.suid_dumpable");
+	cr_assert(sec_system("echo 1 > /proc/sys/fs/suid_dumpable"));
+	struct bundle b;
+	h_bundle_init(&b, "dumpable");
+	json_t *user = json_object_get(json_object_get(b.config, "process"), "user");
+	json_object_set_new(user, "uid", json_integer(1000));
+	json_object_set_new(user, "gid", json_integer(1000));
+	h_bundle_set_args(&b, "sleep", "30", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("create", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	char status[32];
+	pid_t pid = h_state(b.id, status, sizeof(status));
+	struct stat st = { .st_uid = (uid_t)-1 };
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	int sr = pid > 0 ? stat(path, &st) : -1;
+	h_bundle_cleanup(&b);
+	cr_assert(sec_system("echo %d > /proc/sys/fs/suid_dumpable", atoi(old)));
+	free(old);
+	cr_assert_eq(sr, 0, "no init (%s)", status);
+	cr_expect_eq(st.st_uid, 0, "the created init (uid 1000) is dumpable: /proc/%d/environ belongs to %u",
+		     (int)pid, (unsigned)st.st_uid);
 }
