@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void needs_root(void)
@@ -157,4 +159,86 @@ Test(hardening, init_stays_undumpable_after_the_uid_switch)
 	cr_assert_eq(sr, 0, "no init (%s)", status);
 	cr_expect_eq(st.st_uid, 0, "the created init (uid 1000) is dumpable: /proc/%d/environ belongs to %u",
 		     (int)pid, (unsigned)st.st_uid);
+}
+
+/* A process whose pid is exactly `want`, via ns_last_pid; 0 when another
+ * process took the number first every time. */
+static pid_t fork_with_pid(pid_t want, int close_in_child)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "we");
+		if (!f)
+			return 0;
+		fprintf(f, "%d", (int)want - 1);
+		fclose(f);
+		pid_t p = fork();
+		if (p == 0) {
+			close(close_in_child); /* the FIFO's writer: exec waits for its EOF */
+			pause();
+			_exit(0);
+		}
+		if (p == want)
+			return p;
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+	}
+	return 0;
+}
+
+/* exec reads the state, then (here, stalled on a FIFO as its --process file)
+ * the init dies and a host process takes its pid. exec must notice through
+ * its pidfd and refuse, not enter the stranger's (here: the host's)
+ * namespaces and run the command there. */
+Test(hardening, exec_refuses_an_init_whose_pid_was_recycled)
+{
+	struct bundle b;
+	h_bundle_init(&b, "recycled");
+	h_bundle_set_args(&b, "sleep", "300", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--detach", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	char status[32];
+	pid_t init = h_state(b.id, status, sizeof(status));
+	cr_assert(init > 0);
+
+	char fifo[300], marker[128];
+	snprintf(fifo, sizeof(fifo), "%s/process.fifo", b.dir);
+	snprintf(marker, sizeof(marker), "/tmp/pith-recycled-marker-%d", (int)getpid());
+	unlink(marker);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	pid_t ex = fork();
+	if (ex == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		execl(h_bin("pith"), "pith", "--root", h_root(), "exec", "-p", fifo, b.id, (char *)NULL);
+		_exit(127);
+	}
+	int w = open(fifo, O_WRONLY | O_CLOEXEC); /* returns once exec opened it: it is stalled now */
+	cr_assert(w >= 0);
+	kill(init, SIGKILL);
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)init);
+	for (int i = 0; i < 500 && h_path_exists(proc); i++)
+		usleep(10000);
+	pid_t impostor = h_path_exists(proc) ? 0 : fork_with_pid(init, w);
+	char json[400];
+	int n = snprintf(json, sizeof(json),
+			 "{\"args\":[\"/bin/sh\",\"-c\",\"echo pwned > %s\"],\"cwd\":\"/\","
+			 "\"user\":{\"uid\":0,\"gid\":0}}", marker);
+	cr_expect_eq(write(w, json, (size_t)n), n);
+	close(w);
+	int st = 0;
+	waitpid(ex, &st, 0);
+	bool ran_on_host = h_path_exists(marker);
+	if (impostor > 0) {
+		kill(impostor, SIGKILL);
+		waitpid(impostor, NULL, 0);
+	}
+	unlink(marker);
+	h_bundle_cleanup(&b);
+	cr_assert(impostor > 0, "could not recycle pid %d for the test", (int)init);
+	cr_expect(!ran_on_host, "exec ran its command in the namespaces of the process that took pid %d",
+		  (int)init);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "exec did not fail (status %#x)", st);
 }
