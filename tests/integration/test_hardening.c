@@ -242,3 +242,49 @@ Test(hardening, exec_refuses_an_init_whose_pid_was_recycled)
 		  (int)init);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "exec did not fail (status %#x)", st);
 }
+
+/* --stop-timeout 0 and a SIGTERM to the shim: "no grace", as for `stop 0`
+ * (doc/pith-shim.8), not one second of it. */
+Test(hardening, shim_stop_timeout_zero_kills_at_once_on_sigterm)
+{
+	struct shim_env e;
+	shim_env_init(&e, "stop0");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "trap '' TERM; touch /out/ready; while :; do sleep 1; done" });
+	const char *extra[] = { "--stop-timeout", "0", NULL };
+	cr_assert_eq(shim_env_run(&e, extra), 0, "the shim did not start the container");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/ready", e.out);
+	cr_assert(shimt_wait_file(path, 5000), "the container never got ready");
+	pid_t shim = shimt_read_pid(e.pid_file);
+	cr_assert(shim > 0);
+	int64_t t0 = shimt_now_ms();
+	cr_assert_eq(kill(shim, SIGTERM), 0);
+	cr_assert(shimt_wait_file(e.exit_file, 5000), "no exit report");
+	int64_t took = shimt_now_ms() - t0;
+	char *rep = shimt_read(e.exit_file, NULL);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 1, "report: %s", rep);
+	cr_expect_lt(took, 700, "SIGTERM with --stop-timeout 0 took %lld ms", (long long)took);
+	free(rep);
+	shim_env_cleanup(&e);
+}
+
+/* A run dir someone else owns, or others may write to, is refused. */
+Test(hardening, shim_refuses_a_run_dir_not_private_to_it)
+{
+	struct shim_env e;
+	shim_env_init(&e, "rundir");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "touch /out/ready; exec sleep 100" });
+	mkdir(e.run_dir, 0700);
+	cr_assert_eq(chmod(e.run_dir, 0777), 0);
+	cr_expect_neq(shim_env_run(&e, NULL), 0, "accepted a world-writable run dir");
+	cr_assert_eq(chmod(e.run_dir, 0700), 0);
+	cr_assert_eq(chown(e.run_dir, 65534, 65534), 0);
+	cr_expect_neq(shim_env_run(&e, NULL), 0, "accepted a run dir owned by uid 65534");
+	char out[200];
+	snprintf(out, sizeof(out), "%s/shim.out", e.dir);
+	char *text = shimt_read(out, NULL);
+	cr_expect(text && strstr(text, "run dir"), "no message names the run dir: %s", text ? text : "");
+	free(text);
+	cr_assert_eq(chown(e.run_dir, 0, 0), 0);
+	shim_env_cleanup(&e);
+}
