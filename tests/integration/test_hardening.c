@@ -288,3 +288,37 @@ Test(hardening, shim_refuses_a_run_dir_not_private_to_it)
 	cr_assert_eq(chown(e.run_dir, 0, 0), 0);
 	shim_env_cleanup(&e);
 }
+
+/* --init runs the container from a private copy of config.json in the run
+ * dir: a relative bind source must still mean the user's bundle. */
+Test(hardening, shim_init_keeps_relative_bind_sources_in_the_bundle)
+{
+	struct shim_env e;
+	shim_env_init(&e, "initrel");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "cat /tmp/hello > /out/got" });
+	char path[300];
+	snprintf(path, sizeof(path), "%s/data", e.bundle);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/data/hello", e.bundle);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fputs("from the bundle\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/config.json", e.bundle);
+	json_error_t je;
+	json_t *cfg = json_load_file(path, 0, &je);
+	cr_assert(cfg, "%s", je.text);
+	json_array_append_new(json_object_get(cfg, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination", "/tmp", "type", "bind",
+					"source", "data", "options", "bind", "ro"));
+	cr_assert_eq(json_dump_file(cfg, path, 0), 0);
+	json_decref(cfg);
+	const char *extra[] = { "--foreground", "--log", "none", "--init", NULL };
+	int st = shim_env_run(&e, extra);
+	snprintf(path, sizeof(path), "%s/got", e.out);
+	char *got = shimt_read(path, NULL);
+	cr_expect_eq(st, 0, "the container failed");
+	cr_expect(got && strcmp(got, "from the bundle\n") == 0, "the container read: %s", got ? got : "(nothing)");
+	free(got);
+	shim_env_cleanup(&e);
+}
