@@ -3,6 +3,8 @@
  * table alone passes with a typo or a swapped pair. */
 #include <criterion/criterion.h>
 
+#include <errno.h>
+#include <jansson.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <string.h>
@@ -53,4 +55,23 @@ Test(tables_fixed, every_namespace_has_the_kernels_flag)
 		const char *n = spec_namespace_name(ns[i].flag);
 		cr_expect(n && strcmp(n, ns[i].name) == 0, "%#x is %s", ns[i].flag, n ? n : "(none)");
 	}
+}
+
+/* The embedded default profile, against what config/seccomp_default.json is
+ * meant to say (not against a parse of the same text). */
+Test(tables_fixed, default_seccomp_profile_top_level)
+{
+	json_t *p = spec_default_seccomp();
+	cr_assert(p);
+	cr_expect_str_eq(json_string_value(json_object_get(p, "defaultAction")), "SCMP_ACT_ERRNO");
+	cr_expect_eq(json_integer_value(json_object_get(p, "defaultErrnoRet")), ENOSYS,
+		     "unknown syscalls must look absent (ENOSYS), so libcs fall back");
+	static const char *const arch[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+					    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM" };
+	json_t *a = json_object_get(p, "architectures");
+	cr_assert_eq(json_array_size(a), 5u);
+	for (size_t i = 0; i < 5; i++)
+		cr_expect_str_eq(json_string_value(json_array_get(a, i)), arch[i]);
+	cr_expect_geq(json_array_size(json_object_get(p, "syscalls")), 19u, "rules lost in the embedding");
+	json_decref(p);
 }
