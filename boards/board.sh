@@ -175,7 +175,8 @@ boot() {
 }
 
 [ -x "$BUSYBOX" ] || die "no busybox at $BUSYBOX (boards/sysroot.sh armhf, or apt-get install busybox-static)"
-[ -x "$BUILD_DIR/pith" ] || echo "board $NAME: warning: no pith in $BUILD_DIR: its tests will be skipped" >&2
+# a board where pith did not run proves nothing about pith: a failure, not a pass of the probe alone
+[ -x "$BUILD_DIR/pith" ] || die "no pith in $BUILD_DIR (build it for this board first)"
 command -v "${QEMU[0]}" >/dev/null || die "${QEMU[0]} not installed"
 kernel || die "kernel for $KARCH unavailable"
 probe || die "cannot build the probe"

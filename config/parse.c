@@ -538,14 +538,14 @@ static int load_buffer(const char *buf, size_t len, const char *name, struct spe
 {
 	json_error_t je;
 	spec_seed_json_hash();
-	json_t *root = json_loadb(buf, len, 0, &je);
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	bool big = false;
 	if (!root && json_error_code(&je) == json_error_numeric_overflow) {
 		size_t n = 0;
 		auto_free char *re = rewrite_big_ints(buf, len, &n);
 		if (!re)
 			return pith_fail(err, ENOMEM, "%s: out of memory", name);
-		root = json_loadb(re, n, JSON_ALLOW_NUL, &je);
+		root = json_loadb(re, n, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
 		big = true;
 	}
 	if (!root)

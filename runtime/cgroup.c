@@ -240,7 +240,7 @@ static unsigned v2_owned(const char *mount)
 	auto_fd dfd = open(mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return 0;
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	auto_free char *text = NULL;
 	if (cgroup_read(dfd, "cgroup.controllers", &text, &ignored) < 0)
 		return 0;

@@ -60,13 +60,16 @@ int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count, struct pith_error
  * annotations object when the memory controller is joined. Never fails the
  * caller: returns 0 and leaves annotations alone when it cannot read. */
 int cgroup_state_annotations(const struct cgroup *cg, json_t *annotations);
-/* Mount what a "cgroup"/"cgroup2" mount of config.json means at `dest`
- * (host path inside the rootfs, resolved already), in the container's init,
- * in its mount namespace, before pivot_root. See cgroup.c for the layouts.
- * With a cgroup namespace the caller must have unshared it AFTER the
- * process joined its cgroups, so the namespace root is the leaf. */
-int cgroup_mount_fs(const struct cgroup *cg, const char *dest, unsigned long flags, bool has_cgroupns,
-		    struct pith_error *err);
+struct mnt_target;
+/* Mount what a "cgroup"/"cgroup2" mount of config.json means onto the
+ * destination t (an fd resolved inside the rootfs; `name` is for messages),
+ * in the container's init, in its mount namespace, before pivot_root. Every
+ * mount goes onto an fd, never a path string a symlink could redirect. See
+ * cgroup_mount.c for the layouts. With a cgroup namespace the caller must
+ * have unshared it AFTER the process joined its cgroups, so the namespace
+ * root is the leaf. */
+int cgroup_mount_fs(const struct cgroup *cg, const struct mnt_target *t, const char *name,
+		    unsigned long flags, bool has_cgroupns, struct pith_error *err);
 /* runc's `events` "data" object: cpu, memory, pids, blkio, hugetlb. */
 int cgroup_stats(const struct cgroup *cg, json_t **out, struct pith_error *err);
 void cgroup_free(struct cgroup *cg);

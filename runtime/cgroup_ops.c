@@ -514,7 +514,7 @@ int cgroup_kill_all(const struct cgroup *cg, int sig, struct pith_error *err)
 			return r; /* before 5.14 there is no cgroup.kill: signal one by one */
 	}
 	/* Frozen, nobody can fork a child we would miss. */
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	bool froze = cgroup_freeze(cg, true, &ignored) == 0;
 	pid_t *pids = NULL;
 	size_t n = 0;
@@ -548,7 +548,7 @@ int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count, struct pith_error
 
 int cgroup_state_annotations(const struct cgroup *cg, json_t *annotations)
 {
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	uint64_t n;
 	const struct cgroup_hier *h = cgroup_hier_for(cg, CG_MEMORY);
 	if (!h || !h->joined || !json_is_object(annotations) || cgroup_oom_kills(cg, &n, &ignored) < 0)

@@ -23,13 +23,13 @@ static json_t *u64(uint64_t v)
 
 static bool rd(int fd, const char *file, uint64_t *v)
 {
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	return cgroup_read_u64(fd, file, v, &ignored) == 0;
 }
 
 static char *rd_text(int fd, const char *file)
 {
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	char *t = NULL;
 	if (cgroup_read(fd, file, &t, &ignored) < 0)
 		return NULL;
@@ -292,7 +292,7 @@ static json_t *hugetlb(int fd, bool v2)
 
 static int leaf_of(const struct cgroup *cg, enum cgroup_ctrl c, bool *v2)
 {
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	const struct cgroup_hier *h = cgroup_hier_for(cg, c);
 	if (!h || !h->joined)
 		return -1;

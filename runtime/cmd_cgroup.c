@@ -507,7 +507,7 @@ static int64_t mono_ms(void)
 static int events_loop(struct cgroup *cg, const char *id, int64_t interval, struct pith_error *err)
 {
 	uint64_t ooms = 0, now_ooms;
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	cgroup_oom_kills(cg, &ooms, &ignored);
 	int64_t next = mono_ms();
 	for (;;) {

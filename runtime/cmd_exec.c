@@ -27,6 +27,7 @@
 #include "create.h"
 #include "lsm.h"
 #include "process.h"
+#include "procfs.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
@@ -215,8 +216,47 @@ struct exec_child {
 	const struct seccomp_program *seccomp;
 	int sync_fd;
 	int console_fd;
+	int init_pidfd;      /* -1 before Linux 5.3 */
 	bool in_userns;
 };
+
+/* The namespaces were opened by pid number: they are the init's only if the
+ * init has been alive all along since it was pinned (a pidfd cannot be
+ * recycled; the number behind /proc/<pid> can, once the init is reaped). */
+static int init_still_there(const struct container *c, int pidfd, struct pith_error *err)
+{
+	if (pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+			return pith_fail(err, errno, "exec: the init of container %s (pid %d) is gone", c->id,
+					 (int)c->pid);
+		return 0;
+	}
+	struct proc_stat ps;
+	if (procfs_read_stat(c->pid, &ps) < 0 || (c->start_time && ps.start_time != c->start_time))
+		return pith_fail(err, ESRCH, "exec: the init of container %s (pid %d) is gone", c->id,
+				 (int)c->pid);
+	return 0;
+}
+
+/* setns(pidfd, all at once) where the kernel has it (5.8): one atomic step,
+ * by the pinned process itself. Before, the nsfs fds, verified above. */
+static int join_namespaces(const struct exec_child *x, int ns_fds[N_NS], struct pith_error *err)
+{
+	int flags = 0;
+	for (size_t i = 0; i < N_NS; i++)
+		if (ns_fds[i] >= 0)
+			flags |= ns_files[i].type;
+	if (!flags)
+		return 0;
+	if (x->init_pidfd >= 0 && setns(x->init_pidfd, flags) == 0)
+		return 0;
+	if (x->init_pidfd >= 0 && errno != EINVAL)
+		return pith_fail(err, errno, "exec: join the container's namespaces (0x%x)", flags);
+	for (size_t i = 0; i < N_NS; i++)
+		if (ns_fds[i] >= 0 && setns(ns_fds[i], ns_files[i].type) < 0)
+			return pith_fail(err, errno, "exec: join the container's %s namespace", ns_files[i].file);
+	return 0;
+}
 
 __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x)
 {
@@ -252,6 +292,8 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 	if (r == 0 && p->has_capabilities)
 		r = caps_apply(&p->capabilities, &err);
 	if (r == 0)
+		r = process_stay_undumpable(&err);
+	if (r == 0)
 		r = process_finalize(p, &err);
 	if (r == 0)
 		r = process_apply_scheduling(p, true, &err);
@@ -261,15 +303,8 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 		process_reset_signals();
 		/* keep only stdio, the preserved fds and the sync fd (closed by
 		 * execve: its EOF tells the parent the exec worked) */
-		int keep = 3 + x->o->preserve_fds;
-		if (x->sync_fd >= keep) {
-			if (x->sync_fd > keep)
-				syscall(SYS_close_range, (unsigned)keep, (unsigned)x->sync_fd - 1, 0);
-			syscall(SYS_close_range, (unsigned)x->sync_fd + 1, ~0U, 0);
-		} else {
-			process_close_fds(keep);
-		}
-		process_exec(p, &err);
+		if (process_close_fds_except(3 + x->o->preserve_fds, &x->sync_fd, 1, &err) == 0)
+			process_exec(p, &err);
 	}
 	sync_send_error(x->sync_fd, &err);
 	_exit(127);
@@ -288,12 +323,9 @@ __attribute__((noreturn)) static void exec_child(const struct exec_child *x, int
 		sync_send_error(x->sync_fd, &err);
 		_exit(1);
 	}
-	for (size_t i = 0; i < N_NS; i++) {
-		if (ns_fds[i] >= 0 && setns(ns_fds[i], ns_files[i].type) < 0) {
-			pith_fail(&err, errno, "exec: join the container's %s namespace", ns_files[i].file);
-			sync_send_error(x->sync_fd, &err);
-			_exit(1);
-		}
+	if (join_namespaces(x, ns_fds, &err) < 0) {
+		sync_send_error(x->sync_fd, &err);
+		_exit(1);
 	}
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, NULL, NULL, NULL, NULL);
 	if (pid == 0)
@@ -307,12 +339,15 @@ __attribute__((noreturn)) static void exec_child(const struct exec_child *x, int
 	_exit(0);
 }
 
-static int run_exec(struct container *c, const struct exec_opts *o, const struct exec_process *ep,
-		    const struct seccomp_program *seccomp, struct pith_error *err)
+static int run_exec(struct container *c, int pidfd, const struct exec_opts *o,
+		    const struct exec_process *ep, const struct seccomp_program *seccomp,
+		    struct pith_error *err)
 {
 	int ns_fds[N_NS];
 	int sync[2] = { -1, -1 };
 	int r = open_namespaces(c->pid, ns_fds, err);
+	if (r == 0)
+		r = init_still_there(c, pidfd, err);
 	auto_fd console = -1;
 	if (r == 0 && o->console_socket) {
 		console = terminal_connect_socket(o->console_socket, err);
@@ -323,7 +358,8 @@ static int run_exec(struct container *c, const struct exec_opts *o, const struct
 	pid_t middle = -1, pid = -1;
 	if (r == 0) {
 		struct exec_child x = { .o = o, .p = &ep->p, .seccomp = seccomp, .sync_fd = sync[1],
-					.console_fd = console, .in_userns = ns_fds[0] >= 0 };
+					.console_fd = console, .init_pidfd = pidfd,
+					.in_userns = ns_fds[0] >= 0 };
 		middle = fork();
 		if (middle == 0) {
 			close(sync[0]);
@@ -344,8 +380,12 @@ static int run_exec(struct container *c, const struct exec_opts *o, const struct
 		waitpid(middle, NULL, 0);
 	if (r == 0) {
 		pid = value;
+		/* pid is our own unreaped child, so the number is safe; the init
+		 * is checked once more so no process joins a dead container's cgroup */
 		if (c->cgroup)
 			r = cgroup_add_pid(c->cgroup, pid, err);
+		if (r == 0)
+			r = init_still_there(c, pidfd, err);
 		if (r == 0)
 			r = sync_send(sync[0], SYNC_GO, 0, NULL, err);
 	}
@@ -391,8 +431,16 @@ int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 	struct exec_process ep = { 0 };
 	struct seccomp_program seccomp;
 	bool has_seccomp = false;
+	auto_fd pidfd = -1;
 	if (c->status != CONTAINER_RUNNING && c->status != CONTAINER_CREATED)
 		r = pith_fail(err, 0, "cannot exec in a %s container", container_status_name(c->status));
+	/* Pinned from the state we read on: whatever exec does later, a
+	 * recycled pid cannot stand in for the init. */
+	if (r == 0) {
+		pidfd = container_pidfd(c, err);
+		if (pidfd < 0 && pidfd != -ENOSYS)
+			r = -1;
+	}
 	if (r == 0)
 		r = container_load_spec(c, &spec, err);
 	if (r == 0)
@@ -408,7 +456,7 @@ int cmd_exec(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 		int dirfd = c->dirfd;
 		c->dirfd = -1;
 		close(dirfd);
-		r = run_exec(c, &o, &ep, has_seccomp ? &seccomp : NULL, err);
+		r = run_exec(c, pidfd, &o, &ep, has_seccomp ? &seccomp : NULL, err);
 	}
 	if (has_seccomp)
 		seccomp_program_release(&seccomp);

@@ -269,7 +269,7 @@ static int kill_everything(struct container *c, struct pith_error *err)
 		if (cgroup_is_frozen(c->cgroup, &frozen, NULL) == 0 && frozen)
 			cgroup_freeze(c->cgroup, false, NULL);
 	} else if (c->status != CONTAINER_STOPPED) {
-		struct pith_error ignored;
+		struct pith_error ignored = { 0 };
 		container_signal(c, SIGKILL, &ignored);
 	}
 	if (c->pid > 0)
@@ -441,13 +441,13 @@ int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *er
 	if (container_create(g, &o, &c, err) < 0)
 		return -1;
 	if (tty_sock >= 0 && terminal_recv_master(tty_sock, &master, err) < 0) {
-		struct pith_error ignored;
+		struct pith_error ignored = { 0 };
 		destroy_container(g, c, &ignored);
 		container_free(c);
 		return -1;
 	}
 	if (start_container(c, err) < 0) {
-		struct pith_error ignored;
+		struct pith_error ignored = { 0 };
 		destroy_container(g, c, &ignored);
 		container_free(c);
 		return -1;
@@ -507,7 +507,7 @@ int cmd_list(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 		if (e->d_name[0] == '.')
 			continue;
 		struct container *c;
-		struct pith_error ignored;
+		struct pith_error ignored = { 0 };
 		if (container_load(g, e->d_name, false, &c, &ignored) < 0)
 			continue;
 		json_t *pith = json_object_get(c->state, "pith");

@@ -58,7 +58,7 @@ static int locate_from_config(struct container *c, bool systemd, struct pith_err
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	struct spec *spec = NULL;
-	struct pith_error ignored;
+	struct pith_error ignored = { 0 };
 	if (access(path, F_OK) < 0 || spec_load_file(path, "config.json", &spec, &ignored) < 0)
 		return 0; /* killed before the copy: nothing else was made either */
 	int r = cgroup_locate(spec->linux_.cgroups_path, c->id, systemd, &c->cgroup, err);
@@ -215,22 +215,34 @@ int container_save(struct container *c, struct pith_error *err)
 	return r;
 }
 
-int container_signal(struct container *c, int sig, struct pith_error *err)
+int container_pidfd(const struct container *c, struct pith_error *err)
 {
 	if (!init_alive(c))
 		return pith_fail(err, ESRCH, "container %s is not running", c->id);
-	/* The pidfd pins the process: after the start-time check above, no
-	 * recycled pid can receive the signal. */
-	auto_fd pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-	if (pidfd < 0) {
-		if (errno != ENOSYS)
-			return pith_fail(err, errno, "container %s: pidfd_open %d", c->id, c->pid);
+	int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	if (pidfd < 0)
+		return errno == ENOSYS ? -ENOSYS
+				       : pith_fail(err, errno, "container %s: pidfd_open %d", c->id, c->pid);
+	/* checked again once pinned: the pid may have been recycled between
+	 * the first check and pidfd_open */
+	if (!init_alive(c)) {
+		close(pidfd);
+		return pith_fail(err, ESRCH, "container %s is not running", c->id);
+	}
+	return pidfd;
+}
+
+int container_signal(struct container *c, int sig, struct pith_error *err)
+{
+	/* The pidfd pins the process: no recycled pid can receive the signal. */
+	auto_fd pidfd = container_pidfd(c, err);
+	if (pidfd == -ENOSYS) {
 		if (kill(c->pid, sig) < 0)
 			return pith_fail(err, errno, "container %s: kill %d", c->id, c->pid);
 		return 0;
 	}
-	if (!init_alive(c))
-		return pith_fail(err, ESRCH, "container %s is not running", c->id);
+	if (pidfd < 0)
+		return -1;
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return pith_fail(err, errno, "container %s: signal %d to pid %d", c->id, sig, c->pid);
 	return 0;

@@ -44,6 +44,10 @@ void container_free(struct container *c);
 /* Persist c->state atomically (temp file, fsync, rename). */
 int container_save(struct container *c, struct pith_error *err);
 
+/* A pidfd of the init, opened and then checked to be the init recorded
+ * (alive, same start time). -ENOSYS (err untouched) on kernels before 5.3. */
+int container_pidfd(const struct container *c, struct pith_error *err);
+
 /* Signal the init through a pidfd, after checking its start time. ESRCH
  * when it is gone. */
 int container_signal(struct container *c, int sig, struct pith_error *err);

@@ -116,7 +116,7 @@ static int copy_one(int from, int to, const char *name, int depth)
 
 static int copy_dir(int from, int to, int depth)
 {
-	int dfd = dup(from);
+	int dfd = fcntl(from, F_DUPFD_CLOEXEC, 0);
 	if (dfd < 0)
 		return -errno;
 	DIR *d = fdopendir(dfd);

@@ -432,7 +432,11 @@ static pid_t clone_init(struct create_ctx *x, bool setgroups_allowed, struct pit
 	for (size_t i = 0; x->idmap_userns && i < x->spec->n_mounts && n_keep < 64; i++)
 		if (x->idmap_userns[i] > 0)
 			keep[n_keep++] = x->idmap_userns[i];
-	process_close_fds_except(3 + x->o->preserve_fds, keep, n_keep);
+	struct pith_error close_err = { 0 };
+	if (process_close_fds_except(3 + x->o->preserve_fds, keep, n_keep, &close_err) < 0) {
+		sync_send_error(x->sync[1], &close_err);
+		_exit(1);
+	}
 	struct init_args a = {
 		.spec = x->spec,
 		.rootfs = x->rootfs,

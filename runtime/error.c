@@ -10,7 +10,7 @@ int pith_vfail(struct pith_error *err, int errnum, const char *fmt, va_list ap)
 		err->errnum = errnum;
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	}
-	return errnum > 0 ? -errnum : -1;
+	return errnum > 0 ? -errnum : PITH_ERR_NO_ERRNO;
 }
 
 int pith_fail(struct pith_error *err, int errnum, const char *fmt, ...)
@@ -25,7 +25,7 @@ int pith_fail(struct pith_error *err, int errnum, const char *fmt, ...)
 int pith_wrap(struct pith_error *err, const char *fmt, ...)
 {
 	if (!err)
-		return -1;
+		return PITH_ERR_NO_ERRNO;
 	char old[sizeof(err->msg)];
 	memcpy(old, err->msg, sizeof(old));
 	va_list ap;
@@ -41,7 +41,7 @@ int pith_wrap(struct pith_error *err, const char *fmt, ...)
 		memcpy(err->msg + used, old, len);
 		err->msg[used + len] = '\0';
 	}
-	return err->errnum > 0 ? -err->errnum : -1;
+	return err->errnum > 0 ? -err->errnum : PITH_ERR_NO_ERRNO;
 }
 
 const char *pith_error_text(const struct pith_error *err, char *buf, unsigned long len)

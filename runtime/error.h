@@ -10,8 +10,12 @@ struct pith_error {
 	char msg[1024];      /* full context, e.g. "config.json: process.args: must not be empty" */
 };
 
-/* Fill err and return a negative value (-errnum, or -1 when errnum is 0).
- * errnum is appended by the printer as ": strerror(errnum)". */
+/* What pith_fail returns when errnum is 0: negative, and outside the errno
+ * range, so a caller testing r == -EPERM (-1) never mistakes it for one. */
+#define PITH_ERR_NO_ERRNO (-4096)
+
+/* Fill err and return a negative value (-errnum, or PITH_ERR_NO_ERRNO when
+ * errnum is 0). errnum is appended by the printer as ": strerror(errnum)". */
 int pith_fail(struct pith_error *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int pith_vfail(struct pith_error *err, int errnum, const char *fmt, va_list ap);

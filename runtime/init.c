@@ -143,6 +143,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, struct p
 		return pith_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return pith_fail(err, errno, "become root in the new user namespace");
+	if (a->new_userns && process_stay_undumpable(err) < 0)
+		return -1;
 	if (join_namespaces(l, err) < 0)
 		return -1;
 	if (a->new_keyring) {
@@ -225,6 +227,8 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, struct p
 		return -1;
 	if (hold_admin && caps_raise_sys_admin(err) < 0)
 		return -1;
+	if (process_stay_undumpable(err) < 0)
+		return -1;
 	if (process_finalize(p, err) < 0)
 		return -1;
 	return process_check_executable(p, err);
@@ -293,7 +297,8 @@ void init_main(const struct init_args *a)
 	if (process_apply_scheduling(p, true, &err) < 0)
 		die_after_ready(&err);
 	process_reset_signals();
-	process_close_fds_except(3 + a->preserve_fds, &exec_fifo, exec_fifo >= 0 ? 1 : 0);
+	if (process_close_fds_except(3 + a->preserve_fds, &exec_fifo, exec_fifo >= 0 ? 1 : 0, &err) < 0)
+		die_after_ready(&err);
 	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)
 		die_after_ready(&err);
 	process_exec(p, &err);

@@ -546,14 +546,9 @@ static int do_cgroup(struct entry *e, struct pith_error *err)
 	const struct rootfs_ctx *ctx = e->ctx;
 	if (ctx->before_cgroup_mount && ctx->before_cgroup_mount(ctx->before_cgroup_arg, err) < 0)
 		return -1;
-	/* cgroup_mount_fs makes directories below dest: it needs a real path,
-	 * not /proc/self/fd/N (which would name what lies under its tmpfs). */
-	char dest[PATH_MAX];
-	int r = host_path_of(e->t.fd, dest, sizeof(dest));
-	if (r < 0)
-		return fail_op(e, err, r, "readlink");
 	bool cgns = has_ns(e->ctx->spec, CLONE_NEWCGROUP);
-	if (cgroup_mount_fs(e->ctx->cgroup, dest, e->m->flags & ~NOT_OPTIONS, cgns, err) < 0)
+	if (cgroup_mount_fs(e->ctx->cgroup, &e->t, e->m->destination, e->m->flags & ~NOT_OPTIONS, cgns,
+			    err) < 0)
 		return pith_wrap(err, "%s", e->name);
 	return 0;
 }

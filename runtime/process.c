@@ -2,6 +2,7 @@
  * identity, capabilities, working directory, and finally execve. Shared by the
  * container's init and by exec. */
 #include "process.h"
+#include "fd_close.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,6 +175,16 @@ int process_switch_user(const struct spec_process *p, bool setgroups_allowed, st
 	return 0;
 }
 
+int process_stay_undumpable(struct pith_error *err)
+{
+	/* A change of uid, gid or capabilities resets "dumpable" to
+	 * fs.suid_dumpable: with 1 there, the container's processes of the same
+	 * uid could ptrace us and take our fds until execve. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return pith_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
+	return 0;
+}
+
 int process_finalize(const struct spec_process *p, struct pith_error *err)
 {
 	if (p->user.umask.set)
@@ -259,38 +270,17 @@ int process_exec(const struct spec_process *p, struct pith_error *err)
 	return pith_fail(err, first_error, "exec \"%s\"", arg0);
 }
 
-int process_close_fds(int keep_until)
+int process_close_fds(int keep_until, struct pith_error *err)
 {
-	/* Everything above stdio and the preserved fds goes: nothing of pith's,
-	 * nor of whoever started it, may reach the container (CVE-2024-21626). */
-	if (syscall(SYS_close_range, (unsigned)keep_until, ~0U, 0) == 0)
-		return 0;
-	int max = (int)sysconf(_SC_OPEN_MAX);
-	for (int fd = keep_until; fd < max; fd++)
-		close(fd);
+	return process_close_fds_except(keep_until, NULL, 0, err);
+}
+
+int process_close_fds_except(int from, const int *keep, size_t n, struct pith_error *err)
+{
+	int r = fd_close_from_except(from, keep, n);
+	if (r < 0)
+		return pith_fail(err, -r, "close inherited fds: close_range failed and /proc/self/fd cannot be listed");
 	return 0;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-void process_close_fds_except(int from, const int *keep, size_t n)
-{
-	int sorted[64];
-	size_t m = 0;
-	for (size_t i = 0; i < n && m < 64; i++)
-		if (keep[i] >= from)
-			sorted[m++] = keep[i];
-	qsort(sorted, m, sizeof(int), cmp_int);
-	int lo = from;
-	for (size_t i = 0; i < m; i++) {
-		if (sorted[i] > lo)
-			syscall(SYS_close_range, (unsigned)lo, (unsigned)sorted[i] - 1, 0);
-		lo = sorted[i] + 1;
-	}
-	syscall(SYS_close_range, (unsigned)lo, ~0U, 0);
 }
 
 /* The kernel's struct sigaction (not glibc's): the raw call also reaches

@@ -15,16 +15,19 @@ int process_apply_rlimits(const struct spec_process *p, struct pith_error *err);
 int process_apply_scheduling(const struct spec_process *p, bool final, struct pith_error *err);
 /* setgroups/setresgid/setresuid keeping the permitted capabilities. */
 int process_switch_user(const struct spec_process *p, bool setgroups_allowed, struct pith_error *err);
+/* PR_SET_DUMPABLE 0 again: after the last credential change (setresuid, capset). */
+int process_stay_undumpable(struct pith_error *err);
 /* umask, cwd, no_new_privs. */
 int process_finalize(const struct spec_process *p, struct pith_error *err);
 int process_set_personality(unsigned long domain, struct pith_error *err);
 /* Every signal back to SIG_DFL and unblocked: what pith's caller ignored or
  * blocked must not reach the container (a .NET app would never stop). */
 void process_reset_signals(void);
-/* Close every fd >= keep_until. */
-int process_close_fds(int keep_until);
+/* Close every fd >= keep_until; fails (and the caller must not exec) only
+ * when close_range is refused and /proc/self/fd cannot be listed. */
+int process_close_fds(int keep_until, struct pith_error *err);
 /* Close every fd >= from except those in keep (at most 64). */
-void process_close_fds_except(int from, const int *keep, size_t n);
+int process_close_fds_except(int from, const int *keep, size_t n, struct pith_error *err);
 /* Wait for our child pid, passing every signal we get on to it; its exit
  * code, 128+N when a signal ended it. */
 int process_wait_forwarding(pid_t pid);

@@ -242,7 +242,7 @@ static int masked_path(struct fin *f, const char *path, size_t i, struct pith_er
 		r = mnt_fs(&t, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2");
 		if (r == 0) {
 			/* the fd of the new mount's root, for the next masked dirs */
-			struct pith_error ignored;
+			struct pith_error ignored = { 0 };
 			f->empty_dir_fd = path_resolve_in_root(f->root_fd, path, 0, &ignored);
 			snprintf(f->empty_dir, sizeof(f->empty_dir), "%s", path);
 			if (f->empty_dir_fd < 0)

@@ -407,18 +407,18 @@ int seccomp_program_prepare(const struct spec_seccomp *s, const char *state_root
 		return r;
 
 	__attribute__((cleanup(free_string))) char *canon = NULL;
-	struct hash128 key;
+	__attribute__((cleanup(seccomp_cache_key_release))) struct seccomp_cache_key key = { 0 };
 	if (state_root && s->json) {
 		canon = json_dumps(s->json, JSON_SORT_KEYS | JSON_COMPACT);
-		if (canon)
-			seccomp_cache_key(canon, &key);
+		if (canon && seccomp_cache_key(canon, &key) < 0)
+			key.material = NULL;
 	}
-	if (canon && seccomp_cache_load(state_root, &key, &out->filter, &out->len)) {
+	if (key.material && seccomp_cache_load(state_root, &key, &out->filter, &out->len)) {
 		out->cached = true;
 	} else {
 		if (compile(s, out, err) < 0)
 			return -1;
-		if (canon)
+		if (key.material)
 			seccomp_cache_store(state_root, &key, out->filter, out->len);
 	}
 	out->flags = flags;

@@ -16,6 +16,7 @@
 
 #define CONFIG_MAX (8 * 1024 * 1024)
 #define MAX_SPLICES 3
+#define MAX_SOURCES 64
 
 struct splice {
 	size_t pos, del;
@@ -68,6 +69,49 @@ static const char *init_destination(const char *s, size_t len, struct jspan top)
 		    jscan_string(s, d, dest, sizeof(dest)) == 0 && strcmp(dest, "/dev") == 0)
 			return "/dev/.pith-init";
 	return "/.pith-init";
+}
+
+static bool is_bind(const char *s, size_t len, struct jspan m)
+{
+	struct jspan v, o;
+	char buf[16];
+	if (jscan_member(s, len, m, "type", &v) == 1 && jscan_string(s, v, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "bind") == 0)
+		return true;
+	if (jscan_member(s, len, m, "options", &v) != 1)
+		return false;
+	for (size_t pos = 0; jscan_next(s, len, v, &pos, &o) == 1;)
+		if (jscan_string(s, o, buf, sizeof(buf)) == 0 && (!strcmp(buf, "bind") || !strcmp(buf, "rbind")))
+			return true;
+	return false;
+}
+
+/* The runtime resolves a relative bind source from its --bundle, which is
+ * now the private copy: each becomes the absolute path into the user's
+ * bundle. texts[] (malloc) hold the replacements; returns how many. */
+static int absolute_sources(const char *c, size_t len, struct jspan mounts, const char *bundle,
+			    struct splice *sp, char **texts, struct pith_error *err)
+{
+	int n = 0;
+	struct jspan m, src;
+	char rel[SHIM_PATH_MAX], joined[SHIM_PATH_MAX * 2], esc[SHIM_PATH_MAX * 4];
+	for (size_t pos = 0; jscan_next(c, len, mounts, &pos, &m) == 1;) {
+		if (jscan_member(c, len, m, "source", &src) != 1 ||
+		    jscan_string(c, src, rel, sizeof(rel)) < 0 || rel[0] == '/' || !is_bind(c, len, m))
+			continue;
+		if (n == MAX_SOURCES)
+			return pith_fail(err, E2BIG, "config.json: more than %d relative bind sources", MAX_SOURCES);
+		snprintf(joined, sizeof(joined), "%s/%s", bundle, rel);
+		shim_json_escape(esc, sizeof(esc), joined, strlen(joined));
+		size_t tl = strlen(esc) + 3;
+		texts[n] = malloc(tl);
+		if (!texts[n])
+			return pith_fail(err, ENOMEM, "config.json");
+		snprintf(texts[n], tl, "\"%s\"", esc);
+		sp[n] = (struct splice){ src.a, src.b - src.a, texts[n] };
+		n++;
+	}
+	return n;
 }
 
 static int find_init_binary(struct shim *s, char *out, struct pith_error *err)
@@ -156,18 +200,25 @@ static int make_init_bundle(struct shim *s, const char *c, size_t len, struct js
 		 has_mounts == 1 ? (first ? "" : ",") : "\"mounts\":[", dest, esc,
 		 has_mounts == 1 ? "" : "],");
 
-	struct splice sp[MAX_SPLICES] = {
+	struct splice sp[MAX_SPLICES + MAX_SOURCES] = {
 		{ rpath.a, rpath.b - rpath.a, t_root },
 		{ args.a, 1, t_args },
 		{ has_mounts == 1 ? mounts.b - 1 : top.a + 1, 0, t_mount },
 	};
+	char *texts[MAX_SOURCES] = { 0 };
+	int n_src = has_mounts == 1 ? absolute_sources(c, len, mounts, bundle, sp + MAX_SPLICES, texts, err) : 0;
+	int r = n_src < 0 ? -1 : 0;
 	char dir[SHIM_PATH_MAX], path[SHIM_PATH_MAX];
-	if (shim_path(dir, sizeof(dir), s->run_dir, "bundle") < 0 ||
-	    shim_path(path, sizeof(path), dir, "config.json") < 0)
-		return pith_fail(err, ENAMETOOLONG, "%s", s->run_dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return pith_fail(err, errno, "mkdir %s", dir);
-	if (write_spliced(path, c, len, sp, MAX_SPLICES, err) < 0)
+	if (r == 0 && (shim_path(dir, sizeof(dir), s->run_dir, "bundle") < 0 ||
+		       shim_path(path, sizeof(path), dir, "config.json") < 0))
+		r = pith_fail(err, ENAMETOOLONG, "%s", s->run_dir);
+	if (r == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		r = pith_fail(err, errno, "mkdir %s", dir);
+	if (r == 0)
+		r = write_spliced(path, c, len, sp, MAX_SPLICES + n_src, err);
+	for (int i = 0; i < MAX_SOURCES; i++)
+		free(texts[i]);
+	if (r < 0)
 		return -1;
 	snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
 	return 0;

@@ -27,8 +27,12 @@ static int console_listen(struct shim *s, char *path, size_t cap, struct pith_er
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return pith_fail(err, errno, "console socket");
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 1) < 0) {
+	/* 0600 from bind on, as the control socket: a chmod after it leaves a
+	 * window in which others may connect and be handed the pty */
+	mode_t old = umask(077);
+	int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old);
+	if (r < 0 || listen(fd, 1) < 0) {
 		int e = errno;
 		close(fd);
 		return pith_fail(err, e, "console socket %s", path);

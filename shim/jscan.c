@@ -2,6 +2,7 @@
  * as it needs to find things; the runtime validates the config for real. */
 #include "jscan.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define MAX_DEPTH 512
@@ -68,14 +69,24 @@ int jscan_value(const char *s, size_t len, size_t pos, struct jspan *v)
 	return 0;
 }
 
+/* Keys compare decoded, as jansson compares them ("ro\u006ft" is "root"). */
+static bool key_is(const char *s, struct jspan k, const char *key)
+{
+	char name[256];
+	return jscan_string(s, k, name, sizeof(name)) == 0 && strcmp(name, key) == 0;
+}
+
+/* The whole object is read: a key given twice is malformed, as the runtime's
+ * parser (jansson with JSON_REJECT_DUPLICATES) has it, so the shim never acts
+ * on a value the runtime would not read. */
 int jscan_member(const char *s, size_t len, struct jspan obj, const char *key, struct jspan *val)
 {
-	size_t klen = strlen(key);
 	if (obj.b > len || obj.a >= obj.b || s[obj.a] != '{')
 		return -1;
 	size_t i = skip_ws(s, len, obj.a + 1);
 	if (i < obj.b && s[i] == '}')
 		return 0;
+	int found = 0;
 	while (i < obj.b) {
 		struct jspan k, v;
 		if (s[i] != '"' || jscan_value(s, len, i, &k) < 0)
@@ -83,13 +94,15 @@ int jscan_member(const char *s, size_t len, struct jspan obj, const char *key, s
 		i = skip_ws(s, len, k.b);
 		if (i >= obj.b || s[i] != ':' || jscan_value(s, len, i + 1, &v) < 0)
 			return -1;
-		if (k.b - k.a - 2 == klen && memcmp(s + k.a + 1, key, klen) == 0) {
+		if (key_is(s, k, key)) {
+			if (found)
+				return -1;
 			*val = v;
-			return 1;
+			found = 1;
 		}
 		i = skip_ws(s, len, v.b);
 		if (i < obj.b && s[i] == '}')
-			return 0;
+			return found;
 		if (i >= obj.b || s[i] != ',')
 			return -1;
 		i = skip_ws(s, len, i + 1);

@@ -208,7 +208,14 @@ static void on_signal(struct shim *s)
 			}
 			if (sig == SIGTERM && s->state == STATE_RUNNING) {
 				s->state = STATE_STOPPING;
-				arm(s->stop_timer, s->o.stop_timeout ? s->o.stop_timeout : 1);
+				/* 0 is "no grace" here as in shim_stop (doc/pith-shim.8) */
+				if (s->o.stop_timeout == 0) {
+					shim_container_signal(s, sig);
+					s->stop_timeout_killed = true;
+					shim_container_kill_all(s);
+					continue;
+				}
+				arm(s->stop_timer, s->o.stop_timeout);
 			}
 		}
 		shim_container_signal(s, sig);

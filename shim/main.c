@@ -5,6 +5,7 @@
  *   -> RUNTIME delete --force -> exit file -> exit with the container's status
  */
 #include "shim.h"
+#include "../runtime/fd_close.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,28 @@ static bool shim_alive(const char *sock)
 	return alive;
 }
 
+/* The run dir holds the sockets, the pid file and (--init) the private
+ * bundle: one someone else owns or may write to could swap any of them. */
+static int private_dir(const char *dir, struct pith_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pith_fail(err, errno, "run dir %s", dir);
+	struct stat st;
+	int r = fstat(fd, &st);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return pith_fail(err, e, "run dir %s", dir);
+	if (st.st_uid != geteuid())
+		return pith_fail(err, 0, "run dir %s: owned by uid %u, not by us (uid %u)", dir,
+				 (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & 022)
+		return pith_fail(err, 0, "run dir %s: writable by others (mode %04o)", dir,
+				 (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 static int setup_run_dir(struct shim *s, struct pith_error *err)
 {
 	char dir[SHIM_PATH_MAX];
@@ -120,6 +143,10 @@ static int setup_run_dir(struct shim *s, struct pith_error *err)
 		return pith_fail(err, errno, "mkdir %s", SHIM_DEFAULT_RUN_DIR);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return pith_fail(err, errno, "mkdir %s", dir);
+	if (!s->o.run_dir && private_dir(SHIM_DEFAULT_RUN_DIR, err) < 0)
+		return -1;
+	if (private_dir(dir, err) < 0)
+		return -1;
 	snprintf(s->run_dir, sizeof(s->run_dir), "%s", dir);
 	return 0;
 }
@@ -208,7 +235,12 @@ int main(int argc, char **argv)
 	absolute_paths(&s->o);
 	find_runtime(s);
 	/* Whatever the caller left open is not ours to pass on. */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	r = fd_close_from_except(3, NULL, 0);
+	if (r < 0) {
+		pith_fail(&err, -r, "close the fds the caller left open");
+		shim_report_failed(s, &err);
+		return SHIM_EXIT_FAILURE;
+	}
 	if (!s->o.foreground && shim_daemonize(s, &err) < 0) {
 		shim_report_failed(s, &err);
 		return SHIM_EXIT_FAILURE;

@@ -14,10 +14,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PITH=$BUILD/pith
 ROOTFS=$BUILD/fixtures/rootfs
 
+. "$HERE/../tier-skip.sh"
 if [ "$(id -u)" != 0 ]; then
-	echo "clients: SKIP: podman and containerd tests need root"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	tier_skip clients "podman and containerd tests need root"
 fi
 [ -x "$PITH" ] && [ -d "$ROOTFS" ] || { echo "clients: $PITH or $ROOTFS missing (make all fixtures)" >&2; exit 1; }
 

@@ -9,14 +9,14 @@ set -eu
 build=${1:?usage: run.sh BUILD_DIR}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 here="$src/tests/dotnet"
+. "$src/tests/tier-skip.sh"
 
 if ! command -v dotnet >/dev/null 2>&1; then
-	echo "SKIP: dotnet tests: the .NET SDK (dotnet) is not installed"
-	exit 0
+	tier_skip "dotnet tests" "the .NET SDK (dotnet) is not installed" \
+		"Debian ships no dotnet package; tests/deps.sh installs it only where an archive it can reach has one"
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: dotnet tests: they run containers and need root"
-	exit 0
+	tier_skip "dotnet tests" "they run containers and need root"
 fi
 if ! pkg-config --exists criterion jansson; then
 	echo "dotnet tests: criterion and jansson development files are missing (make deps)" >&2

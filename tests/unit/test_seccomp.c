@@ -25,6 +25,7 @@
 #include "../../config/spec.h"
 #include "../../runtime/seccomp.h"
 #include "../../runtime/seccomp_cache.h"
+#include "../../runtime/sha256.h"
 
 /* ---------- a classic-BPF interpreter for seccomp programs ---------- */
 
@@ -191,6 +192,32 @@ static struct spec *default_spec(void)
 }
 
 /* ---------- tests ---------- */
+
+Test(seccomp_hash, sha256_published_vectors)
+{
+	static const struct {
+		const char *in, *hex;
+	} v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	unsigned char d[SHA256_LEN];
+	struct iovec probe = { .iov_base = (void *)"", .iov_len = 0 };
+	if (sha256_iov(&probe, 1, d) < 0)
+		cr_skip_test("SKIP: no AF_ALG hash in this kernel: the cache names entries with FNV-1a");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		/* split in two pieces: the concatenation is what is hashed */
+		size_t n = strlen(v[i].in), half = n / 2;
+		struct iovec iov[2] = { { (void *)v[i].in, half }, { (void *)(v[i].in + half), n - half } };
+		cr_assert_eq(sha256_iov(iov, 2, d), 0);
+		char hex[65];
+		for (int k = 0; k < SHA256_LEN; k++)
+			snprintf(hex + 2 * k, 3, "%02x", d[k]);
+		cr_expect_str_eq(hex, v[i].hex, "sha256(\"%s\")", v[i].in);
+	}
+}
 
 Test(seccomp_hash, fnv1a_128_known_vector)
 {
@@ -576,11 +603,12 @@ Test(seccomp_cache, miss_then_hit_then_every_corruption_rebuilds)
 	struct stat st;
 	cr_assert_eq(stat(entry, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600);
-	cr_assert_eq((size_t)st.st_size, 48 + ref.len * sizeof(struct sock_filter));
+	cr_assert_gt((size_t)st.st_size, 40 + ref.len * sizeof(struct sock_filter) + 100,
+		     "no key material stored");
 	expect_from_cache(s, root, &ref, true);
 
-	const off_t spots[] = { 0 /* magic */, 8 /* format */, 12 /* count */, 20 /* key */,
-				40 /* checksum */, 48 + 3 /* first instruction */, st.st_size - 1 };
+	const off_t spots[] = { 0 /* magic */, 8 /* format */, 12 /* count */, 16 /* material length */,
+				24 /* checksum */, 40 + 3 /* key material */, st.st_size - 1 /* last insn */ };
 	for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
 		damage(entry, spots[i], false);
 		expect_from_cache(s, root, &ref, false);   /* detected, rebuilt, replaced */
@@ -590,10 +618,22 @@ Test(seccomp_cache, miss_then_hit_then_every_corruption_rebuilds)
 	expect_from_cache(s, root, &ref, false);
 	expect_from_cache(s, root, &ref, true);
 
-	/* Writable by others: not trusted. */
-	cr_assert_eq(chmod(entry, 0666), 0);
-	expect_from_cache(s, root, &ref, false);
-	expect_from_cache(s, root, &ref, true);
+	/* Any mode but 0600, or another owner: not trusted, rebuilt as 0600. */
+	const mode_t modes[] = { 0666, 0640, 0604, 0700 };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(chmod(entry, modes[i]), 0);
+		expect_from_cache(s, root, &ref, false);
+		cr_assert_eq(stat(entry, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, 0600);
+		expect_from_cache(s, root, &ref, true);
+	}
+	if (geteuid() == 0) {
+		cr_assert_eq(chown(entry, 65534, 65534), 0);
+		expect_from_cache(s, root, &ref, false);
+		cr_assert_eq(stat(entry, &st), 0);
+		cr_assert_eq(st.st_uid, 0);
+		expect_from_cache(s, root, &ref, true);
+	}
 	/* A cache dir others can write to is not used at all. */
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s/%s", root, SECCOMP_CACHE_DIR);
@@ -631,6 +671,44 @@ Test(seccomp_cache, different_profiles_do_not_share_entries)
 	seccomp_program_release(&pb);
 	json_decref(ja);
 	json_decref(jb);
+	rm_tree(root);
+	free(root);
+}
+
+/* A name collision (chosen, under a shared --root) must not hand one
+ * profile's program to another: the entry holds its key material and the
+ * loader compares it. Simulated by filing profile A's entry under B's name. */
+Test(seccomp_cache, an_entry_of_another_profile_under_this_name_is_a_miss)
+{
+	struct one_rule weak, strong;
+	json_t *jw = json_pack("{s:s}", "k", "weak"), *js = json_pack("{s:s}", "k", "strong");
+	one_rule_init(&weak, SPEC_SCMP_ACT_ALLOW, "getppid", SPEC_SCMP_ACT_ERRNO, 0);
+	one_rule_init(&strong, SPEC_SCMP_ACT_ALLOW, "getpid", SPEC_SCMP_ACT_ERRNO, 0);
+	weak.s.json = jw;
+	strong.s.json = js;
+	char *root = tmp_root();
+	struct seccomp_program p;
+	prepare_ok(&weak.s, root, &p);
+	seccomp_program_release(&p);
+	char weak_entry[512], strong_entry[512];
+	cache_entry(root, weak_entry, sizeof(weak_entry));
+	/* the name strong's key gives */
+	char *canon = json_dumps(js, JSON_SORT_KEYS | JSON_COMPACT);
+	struct seccomp_cache_key key;
+	cr_assert_eq(seccomp_cache_key(canon, &key), 0);
+	snprintf(strong_entry, sizeof(strong_entry), "%s/%s/%s", root, SECCOMP_CACHE_DIR, key.name);
+	cr_assert_eq(rename(weak_entry, strong_entry), 0);
+	prepare_ok(&strong.s, root, &p);
+	cr_expect_not(p.cached, "a foreign entry was used");
+	cr_expect_eq(eval(&p, SYS_getpid, 0, 0), RET_ERRNO(EPERM), "strong profile lost its rule");
+	seccomp_program_release(&p);
+	prepare_ok(&strong.s, root, &p);
+	cr_expect(p.cached, "the rebuilt entry was not stored");
+	seccomp_program_release(&p);
+	seccomp_cache_key_release(&key);
+	free(canon);
+	json_decref(jw);
+	json_decref(js);
 	rm_tree(root);
 	free(root);
 }
