@@ -70,9 +70,9 @@ static int remaining_ms(int64_t deadline)
 static int spawn_hook(const struct spec_hook *h, int in_r, int out, pid_t *pid)
 {
 	char *default_argv[] = { (char *)h->path, NULL };
-	char *empty_env[] = { NULL };
 	char *const *argv = h->args.n ? (char *const *)h->args.v : default_argv;
-	char *const *envp = h->env.n ? (char *const *)h->env.v : empty_env;
+	/* no env: the runtime's own, as runc and crun give (PATH for the tools hooks run) */
+	char *const *envp = h->env.n ? (char *const *)h->env.v : environ;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;

@@ -199,3 +199,48 @@ Test(env, exec_env_overrides_and_adds)
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
+
+/* A createRuntime hook writing what it sees of the environment to out. */
+static void add_env_hook(struct bundle *b, const char *out, json_t *env)
+{
+	char script[700];
+	snprintf(script, sizeof(script),
+		 "echo \"${PITH_TEST_HOOK_ENV-unset} ${A-unset}\" > %s", out);
+	json_t *hook = json_pack("{s:s,s:[sss]}", "path", "/bin/sh", "args", "sh", "-c", script);
+	if (env)
+		json_object_set_new(hook, "env", env);
+	json_object_set_new(b->config, "hooks", json_pack("{s:[o]}", "createRuntime", hook));
+}
+
+static char *hook_sees(const char *name, json_t *env)
+{
+	struct bundle b;
+	h_bundle_init(&b, name);
+	char out[400];
+	snprintf(out, sizeof(out), "%s/hook.out", b.dir);
+	add_env_hook(&b, out, env);
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	setenv("PITH_TEST_HOOK_ENV", "inherited", 1);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	unsetenv("PITH_TEST_HOOK_ENV");
+	cr_expect_eq(r.status, 0, "run: %s", r.err);
+	h_result_free(&r);
+	char *seen = h_read_file(out);
+	h_bundle_cleanup(&b);
+	return seen;
+}
+
+Test(env, hook_without_env_gets_the_runtimes_environment)
+{
+	char *seen = hook_sees("hookenv", NULL);
+	cr_expect_str_eq(seen ? seen : "(no output)", "inherited unset\n");
+	free(seen);
+}
+
+Test(env, hook_with_env_gets_exactly_that_list)
+{
+	char *seen = hook_sees("hookenvset", json_pack("[s]", "A=1"));
+	cr_expect_str_eq(seen ? seen : "(no output)", "unset 1\n");
+	free(seen);
+}
