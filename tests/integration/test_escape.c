@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -54,4 +56,40 @@ Test(escape, state_root_owned_by_another_user_is_refused)
 Test(escape, state_root_writable_by_others_is_refused)
 {
 	expect_root_refused("rootshared", 0, 0777, "writable by others");
+}
+
+Test(escape, cgroup_holding_processes_is_refused)
+{
+	char cg[256], procs[300];
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/memory/pith-test/busy-%d", (int)getpid());
+	mkdir("/sys/fs/cgroup/memory/pith-test", 0755);
+	cr_assert_eq(mkdir(cg, 0755), 0, "%s", cg);
+	pid_t sleeper = fork();
+	if (sleeper == 0) {
+		execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	FILE *f = fopen(procs, "w");
+	cr_assert(f);
+	fprintf(f, "%d\n", (int)sleeper);
+	cr_assert_eq(fclose(f), 0);
+
+	struct bundle b;
+	h_bundle_init(&b, "busycg");
+	json_object_set_new(json_object_get(b.config, "linux"), "cgroupsPath",
+			    json_string(cg + strlen("/sys/fs/cgroup/memory")));
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_neq(r.status, 0, "run joined a cgroup that holds pid %d", (int)sleeper);
+	cr_expect(strstr(r.err, "not empty"), "error: %s", r.err);
+	h_result_free(&r);
+	r = h_pith("delete", "--force", b.id, NULL);
+	h_result_free(&r);
+	cr_expect_eq(kill(sleeper, 0), 0, "the process already in the cgroup was signalled");
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	rmdir(cg);
+	h_bundle_cleanup(&b);
 }
