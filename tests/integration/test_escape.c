@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "sec_helpers.h"
 
 static struct run_result pith_with_root(const char *root, const char *cmd, const char *a1,
 					 const char *a2, const char *a3)
@@ -91,5 +93,34 @@ Test(escape, cgroup_holding_processes_is_refused)
 	kill(sleeper, SIGKILL);
 	waitpid(sleeper, NULL, 0);
 	rmdir(cg);
+	h_bundle_cleanup(&b);
+}
+
+/* CVE-2019-5736: until its execve the container's init is pith's own image,
+ * reachable from the container as /proc/1/exe (and by a #!/proc/self/exe
+ * script). It must be a sealed memfd copy, never the host binary. */
+Test(escape, init_runs_from_a_sealed_copy_not_the_host_binary, .timeout = 60)
+{
+	struct bundle b;
+	h_bundle_init(&b, "selfexe");
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	unsigned long long before = sec_file_hash(h_bin("pith"));
+	struct run_result r = h_pith("create", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "create: %s", r.err);
+	h_result_free(&r);
+	char status[32], exe[64], target[512] = "";
+	pid_t pid = h_state(b.id, status, sizeof(status));
+	cr_assert_gt(pid, 0);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(exe, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	cr_expect(strncmp(target, "/memfd:", 7) == 0, "the waiting init runs %s", target);
+	/* what container root with CAP_SYS_PTRACE could try: the seals refuse it */
+	int fd = open(exe, O_WRONLY | O_CLOEXEC);
+	cr_expect(fd < 0 || write(fd, "PWNED", 5) < 0, "the init's image took a write");
+	if (fd >= 0)
+		close(fd);
+	cr_expect_eq(sec_file_hash(h_bin("pith")), before);
 	h_bundle_cleanup(&b);
 }
