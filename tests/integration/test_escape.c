@@ -124,3 +124,20 @@ Test(escape, init_runs_from_a_sealed_copy_not_the_host_binary, .timeout = 60)
 	cr_expect_eq(sec_file_hash(h_bin("pith")), before);
 	h_bundle_cleanup(&b);
 }
+
+/* 18446744073709552 s is 384 ms once multiplied into int64 milliseconds:
+ * a hook of one second must still run to its end. */
+Test(escape, huge_hook_timeout_does_not_wrap, .timeout = 60)
+{
+	struct bundle b;
+	h_bundle_init(&b, "hooktimeout");
+	json_t *hook = json_pack("{s:s,s:[sss],s:I}", "path", "/bin/sh", "args", "sh", "-c", "sleep 1",
+				 "timeout", (json_int_t)18446744073709552LL);
+	json_object_set_new(b.config, "hooks", json_pack("{s:[o]}", "createRuntime", hook));
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	cr_expect_eq(r.status, 0, "a 1 s hook with a huge timeout failed: %s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
