@@ -71,6 +71,18 @@ static const char exec_help[] =
 	"  --no-new-privs            set no_new_privs\n"
 	"  --preserve-fds N          pass fds 3..3+N-1\n";
 
+/* fds 3..3+N-1 go through; a negative N would reach into stdio and a huge
+ * one overflows the bound every close uses */
+#define PRESERVE_FDS_MAX 65536
+static int parse_preserve_fds(const char *s, int *out)
+{
+	uint32_t n;
+	if (passwd_parse_id(s, &n) < 0 || n > PRESERVE_FDS_MAX)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
 static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_error *err)
 {
 	enum { OPT_PID = 256, OPT_CONSOLE, OPT_CWD, OPT_NNP, OPT_PRESERVE };
@@ -106,7 +118,11 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_er
 			o->caps[o->n_caps++] = optarg;
 			break;
 		case OPT_NNP: o->no_new_privs = true; break;
-		case OPT_PRESERVE: o->preserve_fds = atoi(optarg); break;
+		case OPT_PRESERVE:
+			if (parse_preserve_fds(optarg, &o->preserve_fds) < 0)
+				return pith_usage_error(err, "exec", "--preserve-fds: expected a count 0..%d, got \"%s\"",
+							PRESERVE_FDS_MAX, optarg);
+			break;
 		case 'h': return 1;
 		default: return pith_usage_error(err, "exec", "unknown option \"%s\"", argv[optind - 1]);
 		}

@@ -244,3 +244,20 @@ Test(env, hook_with_env_gets_exactly_that_list)
 	cr_expect_str_eq(seen ? seen : "(no output)", "unset 1\n");
 	free(seen);
 }
+
+Test(env, exec_preserve_fds_must_be_a_count)
+{
+	struct bundle b;
+	start_sleeper(&b, "execpfds");
+	static const char *const bad[] = { "-1", "-3", "abc", "3x", "99999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r = h_pith("exec", "--preserve-fds", bad[i], b.id, "true", NULL);
+		cr_expect_neq(r.status, 0, "--preserve-fds %s was accepted", bad[i]);
+		cr_expect(strstr(r.err, "--preserve-fds"), "error: %s", r.err);
+		h_result_free(&r);
+	}
+	struct run_result r = h_pith("exec", "--preserve-fds", "0", b.id, "true", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
