@@ -175,6 +175,22 @@ static int v2_enable(int mfd, int leaf, const char *path, unsigned ctrls, struct
 	return 0;
 }
 
+/* A cgroup that already holds processes is someone else's (cgroupsPath
+ * /system.slice): joining it would let delete --force and kill --all signal
+ * all of them. runc refuses it the same way. */
+static int refuse_busy(const struct cgroup_hier *h, const char *path, struct pith_error *err)
+{
+	auto_free char *procs = NULL;
+	if (cgroup_read(h->fd, "cgroup.procs", &procs, err) < 0)
+		return -1;
+	size_t n = 0;
+	for (const char *p = procs; *p; p++)
+		n += *p == '\n';
+	if (n)
+		return pith_fail(err, EBUSY, "cgroup %s%s is not empty: %zu process(es) in it", h->mount, path, n);
+	return 0;
+}
+
 static int make_leaf(struct cgroup *cg, struct cgroup_hier *h, unsigned want, struct made *m,
 		     struct pith_error *err)
 {
@@ -200,6 +216,8 @@ static int make_leaf(struct cgroup *cg, struct cgroup_hier *h, unsigned want, st
 	h->fd = openat(mfd, rel, (h->v2 ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
 	if (h->fd < 0)
 		return pith_fail(err, errno, "cgroup %s%s", h->mount, cg->path);
+	if (!m->leaf && refuse_busy(h, cg->path, err) < 0)
+		return -1;
 	if (cpuset && m->leaf) {
 		const char *slash = strrchr(rel, '/');
 		char pbuf[4096];

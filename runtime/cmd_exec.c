@@ -26,6 +26,7 @@
 #include "container.h"
 #include "create.h"
 #include "lsm.h"
+#include "passwd.h"
 #include "process.h"
 #include "procfs.h"
 #include "seccomp.h"
@@ -65,10 +66,23 @@ static const char exec_help[] =
 	"  --pid-file FILE           write the process's pid to FILE\n"
 	"  -e, --env KEY=VALUE       add an environment variable (repeatable)\n"
 	"  --cwd DIR                 working directory inside the container\n"
-	"  -u, --user UID[:GID]      user to run as\n"
+	"  -u, --user USER[:GROUP]   user to run as (ids, or names from the container's\n"
+	"                            /etc/passwd and /etc/group)\n"
 	"  -c, --cap CAP             add a capability (repeatable)\n"
 	"  --no-new-privs            set no_new_privs\n"
 	"  --preserve-fds N          pass fds 3..3+N-1\n";
+
+/* fds 3..3+N-1 go through; a negative N would reach into stdio and a huge
+ * one overflows the bound every close uses */
+#define PRESERVE_FDS_MAX 65536
+static int parse_preserve_fds(const char *s, int *out)
+{
+	uint32_t n;
+	if (passwd_parse_id(s, &n) < 0 || n > PRESERVE_FDS_MAX)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
 
 static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_error *err)
 {
@@ -105,10 +119,47 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_er
 			o->caps[o->n_caps++] = optarg;
 			break;
 		case OPT_NNP: o->no_new_privs = true; break;
-		case OPT_PRESERVE: o->preserve_fds = atoi(optarg); break;
+		case OPT_PRESERVE:
+			if (parse_preserve_fds(optarg, &o->preserve_fds) < 0)
+				return pith_usage_error(err, "exec", "--preserve-fds: expected a count 0..%d, got \"%s\"",
+							PRESERVE_FDS_MAX, optarg);
+			break;
 		case 'h': return 1;
 		default: return pith_usage_error(err, "exec", "unknown option \"%s\"", argv[optind - 1]);
 		}
+	}
+	return 0;
+}
+
+/* -e NAME=VALUE replaces NAME's entry (as runc does), or is appended;
+ * returns the new count (env has room for one more). */
+static size_t env_set(const char **env, size_t n, const char *var)
+{
+	size_t name_len = strcspn(var, "=");
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], var, name_len) == 0 && env[i][name_len] == '=') {
+			env[i] = var;
+			return n;
+		}
+	env[n] = var;
+	return n + 1;
+}
+
+/* Numeric parts checked here, before anything exists; names are looked up
+ * inside the container (exec_grandchild). */
+static int check_user_spec(const char *spec, struct pith_error *err)
+{
+	const char *colon = strchr(spec, ':');
+	size_t user_len = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (!user_len || (colon && !colon[1]))
+		return pith_usage_error(err, "exec", "--user: expected USER[:GROUP], got \"%s\"", spec);
+	const char *parts[2] = { strndupa(spec, user_len), colon ? colon + 1 : NULL };
+	for (size_t i = 0; i < 2 && parts[i]; i++) {
+		uint32_t id;
+		bool numeric_looking = strspn(parts[i], "-+0123456789") == strlen(parts[i]);
+		if (numeric_looking && passwd_parse_id(parts[i], &id) < 0)
+			return pith_usage_error(err, "exec", "--user: %s \"%s\" is not in 0..%u",
+						i ? "gid" : "uid", parts[i], UINT32_MAX - 1);
 	}
 	return 0;
 }
@@ -152,23 +203,15 @@ static int build_process(const struct exec_opts *o, const struct spec *spec, int
 		return pith_fail(err, ENOMEM, "exec");
 	for (size_t i = 0; i < p->env.n; i++)
 		ep->env[i] = p->env.v[i];
+	size_t n = p->env.n;
 	for (size_t i = 0; i < o->n_env; i++)
-		ep->env[p->env.n + i] = o->env[i];
+		n = env_set(ep->env, n, o->env[i]);
 	p->env.v = ep->env;
-	p->env.n += o->n_env;
+	p->env.n = n;
 	if (o->cwd)
 		p->cwd = o->cwd;
-	if (o->user) {
-		char *end;
-		unsigned long uid = strtoul(o->user, &end, 10);
-		unsigned long gid = p->user.gid;
-		if (*end == ':')
-			gid = strtoul(end + 1, &end, 10);
-		if (*end)
-			return pith_usage_error(err, "exec", "--user: expected UID[:GID], got \"%s\"", o->user);
-		p->user.uid = (uint32_t)uid;
-		p->user.gid = (uint32_t)gid;
-	}
+	if (o->user && check_user_spec(o->user, err) < 0)
+		return -1;
 	for (size_t i = 0; i < o->n_caps; i++) {
 		int cap = spec_capability_from_name(o->caps[i]);
 		if (cap < 0)
@@ -264,7 +307,15 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 	const struct spec_process *p = x->p;
 	if (sync_recv(x->sync_fd, SYNC_GO, NULL, NULL, 0, &err) < 0)
 		_exit(1);
-	int r = process_apply_rlimits(p, &err);
+	/* our own copy of the process (after fork): resolved in the container's root */
+	struct spec_process *own = (struct spec_process *)p;
+	int r = 0;
+	if (x->o->user)
+		r = passwd_resolve_user_spec(x->o->user, &own->user, &err);
+	if (r == 0)
+		r = passwd_set_home(own, &err);
+	if (r == 0)
+		r = process_apply_rlimits(p, &err);
 	if (r == 0)
 		r = lsm_apply_on_exec(p, &err);
 	if (r == 0)

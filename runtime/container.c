@@ -130,6 +130,22 @@ static enum container_status derive_status(const struct container *c)
 	return CONTAINER_RUNNING;
 }
 
+int container_check_root(const char *root, int root_fd, struct pith_error *err)
+{
+	/* a root someone else made or may write (rootless /tmp/pith-$UID) would
+	 * let them plant the state, and the hooks, our next command trusts */
+	struct stat st;
+	if (fstat(root_fd, &st) < 0)
+		return pith_fail(err, errno, "--root %s", root);
+	if (st.st_uid != geteuid())
+		return pith_fail(err, EPERM, "--root %s: owned by uid %u, not by us (uid %u)", root,
+				 (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return pith_fail(err, EPERM, "--root %s: writable by others (mode %04o)", root,
+				 (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int container_load(const struct pith_globals *g, const char *id, bool exclusive,
 		   struct container **out, struct pith_error *err)
 {
@@ -146,7 +162,18 @@ int container_load(const struct pith_globals *g, const char *id, bool exclusive,
 		container_free(c);
 		return pith_fail(err, ENOMEM, "container %s", id);
 	}
-	c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int root_fd = open(g->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd >= 0 && container_check_root(g->root, root_fd, err) < 0) {
+		close(root_fd);
+		container_free(c);
+		return -1;
+	}
+	c->dirfd = root_fd < 0 ? -1 : openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd >= 0) {
+		int e = errno;
+		close(root_fd);
+		errno = e;
+	}
 	if (c->dirfd < 0) {
 		int e = errno;
 		container_free(c);

@@ -37,6 +37,8 @@ struct container {
 /* Open and lock <root>/<id> and read its state. `exclusive` takes LOCK_EX
  * (mutating commands), otherwise LOCK_SH. An unknown id fails with
  * "container ID does not exist" (clients match on that text). */
+/* The state root must be ours and writable by nobody else. */
+int container_check_root(const char *root, int root_fd, struct pith_error *err);
 int container_load(const struct pith_globals *g, const char *id, bool exclusive,
 		   struct container **out, struct pith_error *err);
 void container_free(struct container *c);

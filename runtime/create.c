@@ -251,6 +251,8 @@ static int make_state_dir(struct create_ctx *x, struct pith_error *err)
 	x->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x->root_fd < 0)
 		return pith_fail(err, errno, "--root %s", root);
+	if (container_check_root(root, x->root_fd, err) < 0)
+		return -1;
 	if (mkdirat(x->root_fd, x->o->id, 0700) < 0) {
 		if (errno == EEXIST)
 			return pith_fail(err, 0, "container %s already exists", x->o->id);

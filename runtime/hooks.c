@@ -70,9 +70,9 @@ static int remaining_ms(int64_t deadline)
 static int spawn_hook(const struct spec_hook *h, int in_r, int out, pid_t *pid)
 {
 	char *default_argv[] = { (char *)h->path, NULL };
-	char *empty_env[] = { NULL };
 	char *const *argv = h->args.n ? (char *const *)h->args.v : default_argv;
-	char *const *envp = h->env.n ? (char *const *)h->env.v : empty_env;
+	/* no env: the runtime's own, as runc and crun give (PATH for the tools hooks run) */
+	char *const *envp = h->env.n ? (char *const *)h->env.v : environ;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
@@ -235,7 +235,12 @@ static int run_one(const struct hook_ref *ref, const char *json, struct pith_err
 	pith_closep(&in_r), in_r = -1; /* so a hook that exits turns writes into EPIPE */
 	fcntl(in_w, F_SETFL, O_NONBLOCK);
 
-	int64_t deadline = h->timeout.set && h->timeout.v > 0 ? now_ms() + h->timeout.v * 1000 : -1;
+	int64_t deadline = -1;
+	if (h->timeout.set && h->timeout.v > 0) {
+		int64_t now = now_ms();
+		/* a timeout past the end of int64 milliseconds is no timeout, not a wrapped one */
+		deadline = h->timeout.v > (INT64_MAX - now) / 1000 ? -1 : now + h->timeout.v * 1000;
+	}
 	size_t len = json ? strlen(json) : 0;
 	int exited;
 	pidfd = (int)syscall(__NR_pidfd_open, pid, 0);

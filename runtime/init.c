@@ -27,6 +27,7 @@
 #include "rootfs.h"
 #include "seccomp.h"
 #include "sync.h"
+#include "passwd.h"
 #include "terminal.h"
 
 /* Where the state JSON for hooks arrives (GO's payload). */
@@ -202,6 +203,9 @@ static int build_container(const struct init_args *a, int *proc_fd_dir, struct p
 	if (p->terminal && a->console_fd >= 0 && setup_terminal(a, own_mount_ns, err) < 0)
 		return -1;
 	if (own_mount_ns && rootfs_finalize(&ctx, err) < 0)
+		return -1;
+	/* the child's own copy of the spec: HOME joins the env execve gets */
+	if (passwd_set_home((struct spec_process *)p, err) < 0)
 		return -1;
 	if (lsm_apply_on_exec(p, err) < 0)
 		return -1;

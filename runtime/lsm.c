@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "cleanup.h"
 #include "log.h"
@@ -42,13 +44,30 @@ int lsm_validate(const struct spec_process *p, const char *mount_label, struct p
 	return 0;
 }
 
+int lsm_open_proc_attr(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* a container mount over /proc (CVE-2019-16884) would take the label
+	 * and leave the process unconfined: only the real procfs counts */
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return -EXDEV;
+	}
+	return fd;
+}
+
 static int write_attr(const char *const *paths, const char *value, const char *field, struct pith_error *err)
 {
 	int e = ENOENT;
 	for (; *paths; paths++) {
-		auto_fd fd = open(*paths, O_WRONLY | O_CLOEXEC);
+		auto_fd fd = lsm_open_proc_attr(*paths);
+		if (fd == -EXDEV)
+			return pith_fail(err, EXDEV, "%s: %s is not on procfs", field, *paths);
 		if (fd < 0) {
-			e = errno;
+			e = -fd;
 			continue;
 		}
 		size_t len = strlen(value);

@@ -18,4 +18,8 @@ int lsm_validate(const struct spec_process *p, const char *mount_label, struct p
  * the labels take effect at execve. */
 int lsm_apply_on_exec(const struct spec_process *p, struct pith_error *err);
 
+/* The LSM attribute file at path opened for writing: fd, -errno, or
+ * -EXDEV when it is not on procfs (a mount over /proc, CVE-2019-16884). */
+int lsm_open_proc_attr(const char *path);
+
 #endif

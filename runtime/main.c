@@ -11,6 +11,7 @@
 #include "../config/spec.h"
 #include "commands.h"
 #include "log.h"
+#include "sealed_exe.h"
 
 struct command {
 	const char *name;
@@ -138,6 +139,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, name) != 0)
 			continue;
+		/* the verbs that put pith's own code inside a container */
+		if ((commands[i].fn == cmd_create || commands[i].fn == cmd_run || commands[i].fn == cmd_exec) &&
+		    sealed_exe_ensure(argv, &err) < 0)
+			goto fail;
 		int cargc = argc - optind;
 		char **cargv = argv + optind;
 		optind = 0; /* reset getopt for the command's own parsing */

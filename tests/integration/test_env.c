@@ -1,0 +1,263 @@
+/* The process environment as runc builds it: HOME from the container's own
+ * /etc/passwd, exec --user names and ranges, exec -e overriding. Where runc
+ * is installed (tests/deps.sh installs it) its output for the same bundle is
+ * the expectation; fixed values written from runc's behaviour back it up. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char passwd[] =
+	"root:x:0:0:root:/root:/bin/sh\n"
+	"app:x:1000:1001:app user:/home/app:/bin/sh\n"
+	"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+static const char group[] = "root:x:0:\napps:x:1001:\nstaff:x:2002:app\n";
+
+/* A bundle whose rootfs is a private copy of the fixture with our passwd/group. */
+static void env_bundle(struct bundle *b, const char *name)
+{
+	h_bundle_init(b, name);
+	char cmd[1024], path[512];
+	snprintf(cmd, sizeof(cmd), "cp -a %s/fixtures/rootfs %s/rootfs", h_build_dir(), b->dir);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/rootfs/etc/passwd", b->dir);
+	FILE *f = fopen(path, "w");
+	cr_assert(f);
+	fputs(passwd, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rootfs/etc/group", b->dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs(group, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rootfs", b->dir);
+	json_object_set_new(b->config, "root", json_pack("{s:s,s:b}", "path", path, "readonly", 1));
+}
+
+static void set_user(struct bundle *b, unsigned uid, unsigned gid)
+{
+	json_t *proc = json_object_get(b->config, "process");
+	json_object_set_new(proc, "user", json_pack("{s:i,s:i}", "uid", uid, "gid", gid));
+}
+
+static void set_env(struct bundle *b, const char *var, ...)
+{
+	json_t *env = json_array();
+	va_list ap;
+	va_start(ap, var);
+	for (const char *v = var; v; v = va_arg(ap, const char *))
+		json_array_append_new(env, json_string(v));
+	va_end(ap);
+	json_object_set_new(json_object_get(b->config, "process"), "env", env);
+}
+
+static const char *runc_path(void)
+{
+	return access("/usr/sbin/runc", X_OK) == 0 ? "/usr/sbin/runc"
+	     : access("/usr/bin/runc", X_OK) == 0 ? "/usr/bin/runc" : NULL;
+}
+
+static bool have_runc(void)
+{
+	return runc_path() != NULL;
+}
+
+/* runc run of the same bundle under its own state root, in a cgroup v1 view. */
+static char *runc_run(struct bundle *b)
+{
+	char id[160], dir[300];
+	snprintf(id, sizeof(id), "%s-runc", b->id);
+	snprintf(dir, sizeof(dir), "%s", b->dir);
+	char *argv[] = { (char *)runc_path(), "--root", "/run/pith-test-runc", "run", "--bundle", dir, id, NULL };
+	struct run_result r = h_run(argv, 30);
+	cr_assert_eq(r.status, 0, "runc run: %s", r.err);
+	char *out = r.out;
+	r.out = NULL;
+	h_result_free(&r);
+	return out;
+}
+
+static char *pith_run(struct bundle *b)
+{
+	struct run_result r = h_pith("run", "--bundle", b->dir, b->id, NULL);
+	cr_assert_eq(r.status, 0, "pith run: %s", r.err);
+	char *out = r.out;
+	r.out = NULL;
+	h_result_free(&r);
+	return out;
+}
+
+static void expect_home(unsigned uid, const char *config_home, const char *want)
+{
+	struct bundle b;
+	char name[64];
+	snprintf(name, sizeof(name), "home%u%s", uid, config_home ? "set" : "");
+	env_bundle(&b, name);
+	set_user(&b, uid, 0);
+	if (config_home)
+		set_env(&b, "PATH=/bin:/usr/bin", config_home, NULL);
+	else
+		set_env(&b, "PATH=/bin:/usr/bin", NULL);
+	h_bundle_set_args(&b, "sh", "-c", "echo \"HOME=${HOME-unset}\"", NULL);
+	h_bundle_write(&b);
+	char *ours = pith_run(&b);
+	cr_expect_str_eq(ours, want, "uid %u", uid);
+	if (have_runc()) {
+		char *theirs = runc_run(&b);
+		cr_expect_str_eq(ours, theirs, "pith and runc differ for uid %u", uid);
+		free(theirs);
+	}
+	free(ours);
+	h_bundle_cleanup(&b);
+}
+
+Test(env, home_from_the_containers_passwd)
+{
+	expect_home(0, NULL, "HOME=/root\n");
+	expect_home(1000, NULL, "HOME=/home/app\n");
+}
+
+Test(env, home_is_slash_without_a_passwd_entry)
+{
+	expect_home(4242, NULL, "HOME=/\n");
+}
+
+Test(env, home_from_the_config_wins)
+{
+	expect_home(1000, "HOME=/custom", "HOME=/custom\n");
+}
+
+static struct run_result exec_in(struct bundle *b, const char *a1, const char *a2, const char *script)
+{
+	if (a1)
+		return h_pith("exec", a1, a2, b->id, "sh", "-c", script, NULL);
+	return h_pith("exec", b->id, "sh", "-c", script, NULL);
+}
+
+static void start_sleeper(struct bundle *b, const char *name)
+{
+	env_bundle(b, name);
+	set_env(b, "PATH=/bin:/usr/bin", "TERM=xterm", NULL);
+	h_bundle_set_args(b, "sleep", "100", NULL);
+	h_bundle_write(b);
+	struct run_result r = h_pith("run", "-d", "--bundle", b->dir, b->id, NULL);
+	cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+	h_result_free(&r);
+}
+
+Test(env, exec_user_gets_home_ids_and_names)
+{
+	struct bundle b;
+	start_sleeper(&b, "execuser");
+	static const struct { const char *user, *want; } cases[] = {
+		{ "1000", "/home/app 1000 0\n" },      /* runc: the config's gid stays */
+		{ "1000:1001", "/home/app 1000 1001\n" },
+		{ "app", "/home/app 1000 1001\n" },    /* gid from the passwd entry */
+		{ "app:staff", "/home/app 1000 2002\n" },
+		{ "4242:7", "/ 4242 7\n" },
+		{ "0", "/root 0 0\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_result r = exec_in(&b, "--user", cases[i].user, "echo $HOME $(id -u) $(id -g)");
+		cr_expect_eq(r.status, 0, "--user %s: %s", cases[i].user, r.err);
+		cr_expect_str_eq(r.out, cases[i].want, "--user %s", cases[i].user);
+		h_result_free(&r);
+	}
+	h_bundle_cleanup(&b);
+}
+
+Test(env, exec_user_out_of_range_or_unknown_is_refused)
+{
+	struct bundle b;
+	start_sleeper(&b, "execrange");
+	static const char *const bad[] = { "4294967296", "-1", "4294967295", "0:4294967296",
+					   "0:-1", "nosuchuser", "0:nosuchgroup", "", "1:" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r = exec_in(&b, "--user", bad[i], "id -u");
+		cr_expect_neq(r.status, 0, "--user \"%s\" ran as uid %s", bad[i], r.out);
+		cr_expect(r.out && !*r.out, "--user \"%s\" printed %s", bad[i], r.out);
+		cr_expect(r.err && strstr(r.err, "--user"), "--user \"%s\": error %s", bad[i], r.err);
+		h_result_free(&r);
+	}
+	h_bundle_cleanup(&b);
+}
+
+Test(env, exec_env_overrides_and_adds)
+{
+	struct bundle b;
+	start_sleeper(&b, "execenv");
+	struct run_result r = h_pith("exec", "-e", "TERM=dumb", "-e", "NEW=1", "-e", "NEW=2", b.id,
+				     "sh", "-c", "echo $TERM $NEW; env | grep -c ^TERM=", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "dumb 2\n1\n");
+	h_result_free(&r);
+	r = exec_in(&b, NULL, NULL, "echo $HOME");
+	cr_expect_str_eq(r.out, "/root\n", "exec without --user: %s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* A createRuntime hook writing what it sees of the environment to out. */
+static void add_env_hook(struct bundle *b, const char *out, json_t *env)
+{
+	char script[700];
+	snprintf(script, sizeof(script),
+		 "echo \"${PITH_TEST_HOOK_ENV-unset} ${A-unset}\" > %s", out);
+	json_t *hook = json_pack("{s:s,s:[sss]}", "path", "/bin/sh", "args", "sh", "-c", script);
+	if (env)
+		json_object_set_new(hook, "env", env);
+	json_object_set_new(b->config, "hooks", json_pack("{s:[o]}", "createRuntime", hook));
+}
+
+static char *hook_sees(const char *name, json_t *env)
+{
+	struct bundle b;
+	h_bundle_init(&b, name);
+	char out[400];
+	snprintf(out, sizeof(out), "%s/hook.out", b.dir);
+	add_env_hook(&b, out, env);
+	h_bundle_set_args(&b, "true", NULL);
+	h_bundle_write(&b);
+	setenv("PITH_TEST_HOOK_ENV", "inherited", 1);
+	struct run_result r = h_pith("run", "--bundle", b.dir, b.id, NULL);
+	unsetenv("PITH_TEST_HOOK_ENV");
+	cr_expect_eq(r.status, 0, "run: %s", r.err);
+	h_result_free(&r);
+	char *seen = h_read_file(out);
+	h_bundle_cleanup(&b);
+	return seen;
+}
+
+Test(env, hook_without_env_gets_the_runtimes_environment)
+{
+	char *seen = hook_sees("hookenv", NULL);
+	cr_expect_str_eq(seen ? seen : "(no output)", "inherited unset\n");
+	free(seen);
+}
+
+Test(env, hook_with_env_gets_exactly_that_list)
+{
+	char *seen = hook_sees("hookenvset", json_pack("[s]", "A=1"));
+	cr_expect_str_eq(seen ? seen : "(no output)", "unset 1\n");
+	free(seen);
+}
+
+Test(env, exec_preserve_fds_must_be_a_count)
+{
+	struct bundle b;
+	start_sleeper(&b, "execpfds");
+	static const char *const bad[] = { "-1", "-3", "abc", "3x", "99999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r = h_pith("exec", "--preserve-fds", bad[i], b.id, "true", NULL);
+		cr_expect_neq(r.status, 0, "--preserve-fds %s was accepted", bad[i]);
+		cr_expect(strstr(r.err, "--preserve-fds"), "error: %s", r.err);
+		h_result_free(&r);
+	}
+	struct run_result r = h_pith("exec", "--preserve-fds", "0", b.id, "true", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
