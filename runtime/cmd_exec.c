@@ -131,20 +131,6 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_er
 	return 0;
 }
 
-/* -e NAME=VALUE replaces NAME's entry (as runc does), or is appended;
- * returns the new count (env has room for one more). */
-static size_t env_set(const char **env, size_t n, const char *var)
-{
-	size_t name_len = strcspn(var, "=");
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(env[i], var, name_len) == 0 && env[i][name_len] == '=') {
-			env[i] = var;
-			return n;
-		}
-	env[n] = var;
-	return n + 1;
-}
-
 /* Numeric parts checked here, before anything exists; names are looked up
  * inside the container (exec_grandchild). */
 static int check_user_spec(const char *spec, struct pith_error *err)
@@ -198,14 +184,11 @@ static int build_process(const struct exec_opts *o, const struct spec *spec, int
 	struct spec_process *p = &ep->p;
 	if (ep->from_file)
 		ep->file_env = p->env.v;
-	ep->env = calloc(p->env.n + o->n_env + 1, sizeof(char *));
+	/* -e NAME=VALUE adds NAME or replaces its value (the last one wins) */
+	size_t n;
+	ep->env = process_env_merge(p->env.v, p->env.n, o->env, o->n_env, &n);
 	if (!ep->env)
 		return pith_fail(err, ENOMEM, "exec");
-	for (size_t i = 0; i < p->env.n; i++)
-		ep->env[i] = p->env.v[i];
-	size_t n = p->env.n;
-	for (size_t i = 0; i < o->n_env; i++)
-		n = env_set(ep->env, n, o->env[i]);
 	p->env.v = ep->env;
 	p->env.n = n;
 	if (o->cwd)

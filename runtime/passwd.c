@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "paths.h"
+#include "process.h"
 
 #if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
@@ -66,13 +67,8 @@ static int open_read_in_root(int root, const char *path)
 	return fd >= 0 ? fd : -errno;
 }
 
-static FILE *open_in_root(const char *path, int *error)
+static FILE *open_in_root(int root, const char *path, int *error)
 {
-	auto_fd root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		*error = errno;
-		return NULL;
-	}
 	int fd = open_read_in_root(root, path);
 	if (fd < 0) {
 		*error = -fd;
@@ -108,10 +104,10 @@ static size_t split_fields(char *line, char **field, size_t n)
 	return i;
 }
 
-static int open_db(const char *path, FILE **f, struct pith_error *err)
+static int open_db(int root, const char *path, FILE **f, struct pith_error *err)
 {
 	int e = 0;
-	*f = open_in_root(path, &e);
+	*f = open_in_root(root, path, &e);
 	if (*f)
 		return 1;
 	if (e == ENOENT || e == ENOTDIR)
@@ -119,10 +115,11 @@ static int open_db(const char *path, FILE **f, struct pith_error *err)
 	return pith_fail(err, e, "%s in the container", path);
 }
 
-int passwd_find_user(const char *name, uint32_t uid, struct passwd_user *out, struct pith_error *err)
+int passwd_find_user(int root, const char *name, uint32_t uid, struct passwd_user *out,
+		     struct pith_error *err)
 {
 	FILE *f;
-	int r = open_db("/etc/passwd", &f, err);
+	int r = open_db(root, "/etc/passwd", &f, err);
 	if (r <= 0)
 		return r;
 	char *line = NULL;
@@ -147,10 +144,10 @@ int passwd_find_user(const char *name, uint32_t uid, struct passwd_user *out, st
 	return found;
 }
 
-int passwd_find_group(const char *name, uint32_t *gid, struct pith_error *err)
+int passwd_find_group(int root, const char *name, uint32_t *gid, struct pith_error *err)
 {
 	FILE *f;
-	int r = open_db("/etc/group", &f, err);
+	int r = open_db(root, "/etc/group", &f, err);
 	if (r <= 0)
 		return r;
 	char *line = NULL;
@@ -168,7 +165,7 @@ int passwd_find_group(const char *name, uint32_t *gid, struct pith_error *err)
 	return found;
 }
 
-static int resolve_user(const char *user, struct spec_user *u, bool *by_name, struct pith_error *err)
+static int resolve_user(int root, const char *user, struct spec_user *u, bool *by_name, struct pith_error *err)
 {
 	uint32_t id;
 	int r = passwd_parse_id(user, &id);
@@ -179,7 +176,7 @@ static int resolve_user(const char *user, struct spec_user *u, bool *by_name, st
 		return 0;
 	}
 	struct passwd_user pw;
-	r = passwd_find_user(user, 0, &pw, err);
+	r = passwd_find_user(root, user, 0, &pw, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -190,7 +187,7 @@ static int resolve_user(const char *user, struct spec_user *u, bool *by_name, st
 	return 0;
 }
 
-static int resolve_group(const char *group, struct spec_user *u, struct pith_error *err)
+static int resolve_group(int root, const char *group, struct spec_user *u, struct pith_error *err)
 {
 	uint32_t id;
 	int r = passwd_parse_id(group, &id);
@@ -200,7 +197,7 @@ static int resolve_group(const char *group, struct spec_user *u, struct pith_err
 		u->gid = id;
 		return 0;
 	}
-	r = passwd_find_group(group, &id, err);
+	r = passwd_find_group(root, group, &id, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -209,7 +206,8 @@ static int resolve_group(const char *group, struct spec_user *u, struct pith_err
 	return 0;
 }
 
-int passwd_resolve_user_spec(const char *spec, struct spec_user *u, struct pith_error *err)
+int passwd_resolve_user_spec_at(int root, const char *spec, struct spec_user *u,
+				struct pith_error *err)
 {
 	auto_free char *user = strdup(spec);
 	if (!user)
@@ -220,34 +218,59 @@ int passwd_resolve_user_spec(const char *spec, struct spec_user *u, struct pith_
 	if (!*user || (group && !*group))
 		return pith_fail(err, EINVAL, "--user: expected USER[:GROUP], got \"%s\"", spec);
 	bool by_name = false;
-	if (resolve_user(user, u, &by_name, err) < 0)
+	if (resolve_user(root, user, u, &by_name, err) < 0)
 		return -1;
-	return group ? resolve_group(group, u, err) : 0;
+	return group ? resolve_group(root, group, u, err) : 0;
 }
 
-int passwd_set_home(struct spec_process *p, struct pith_error *err)
+static int open_current_root(struct pith_error *err)
 {
-	for (size_t i = 0; i < p->env.n; i++)
-		if (strncmp(p->env.v[i], "HOME=", 5) == 0)
-			return 0;
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return root >= 0 ? root : pith_fail(err, errno, "open the container's root");
+}
+
+int passwd_resolve_user_spec(const char *spec, struct spec_user *u, struct pith_error *err)
+{
+	auto_fd root = open_current_root(err);
+	return root < 0 ? -1 : passwd_resolve_user_spec_at(root, spec, u, err);
+}
+
+int passwd_set_home_at(int root, struct spec_process *p, struct pith_error *err)
+{
+	size_t n;
+	const char **env = process_env_merge(p->env.v, p->env.n, NULL, 0, &n);
+	if (!env)
+		return pith_fail(err, ENOMEM, "process.env");
+	p->env.v = env;
+	p->env.n = n;
+	/* an empty HOME counts as none: runc replaces it too */
+	const char *set = process_env_get(p, "HOME");
+	if (set && *set)
+		return 0;
 	struct passwd_user pw;
-	int r = passwd_find_user(NULL, p->user.uid, &pw, err);
+	int r = passwd_find_user(root, NULL, p->user.uid, &pw, err);
 	if (r < 0)
 		return -1;
 	/* runc's default user has "/" as its home: the same when there is no entry */
 	const char *home = r > 0 ? pw.home : "/";
-	const char **env = calloc(p->env.n + 2, sizeof(char *));
 	char *var = malloc(strlen(home) + 6);
-	if (!env || !var) {
-		free(env);
+	if (!var)
+		return pith_fail(err, ENOMEM, "HOME");
+	sprintf(var, "HOME=%s", home);
+	/* merge again: an empty HOME= entry is replaced where it stands */
+	const char *add[] = { var };
+	const char **with_home = process_env_merge(env, n, add, 1, &p->env.n);
+	if (!with_home) {
 		free(var);
 		return pith_fail(err, ENOMEM, "HOME");
 	}
-	sprintf(var, "HOME=%s", home);
-	for (size_t i = 0; i < p->env.n; i++)
-		env[i] = p->env.v[i];
-	env[p->env.n] = var;
-	p->env.v = env;
-	p->env.n++;
+	p->env.v = with_home;
+	free(env);
 	return 0;
+}
+
+int passwd_set_home(struct spec_process *p, struct pith_error *err)
+{
+	auto_fd root = open_current_root(err);
+	return root < 0 ? -1 : passwd_set_home_at(root, p, err);
 }

@@ -16,11 +16,13 @@ struct passwd_user {
 	char home[PATH_MAX];
 };
 
-/* The entry of `name`, or of `uid` when name is NULL. 1 found, 0 no such
- * entry (or no passwd file), -1 with err on a read error. */
-int passwd_find_user(const char *name, uint32_t uid, struct passwd_user *out, struct pith_error *err);
-/* The gid of group `name`: 1 found, 0 not found, -1 with err. */
-int passwd_find_group(const char *name, uint32_t *gid, struct pith_error *err);
+/* The first entry of `name`, or of `uid` when name is NULL, in root's
+ * /etc/passwd (root: an O_PATH fd of the root to resolve in). 1 found, 0 no
+ * such entry (or no passwd file), -1 with err on a read error. */
+int passwd_find_user(int root, const char *name, uint32_t uid, struct passwd_user *out,
+		     struct pith_error *err);
+/* The gid of the first group `name` in root's /etc/group: 1 found, 0 not found, -1 with err. */
+int passwd_find_group(int root, const char *name, uint32_t *gid, struct pith_error *err);
 
 /* A decimal id in 0..UINT32_MAX-1 ((uid_t)-1 means "unchanged" to setresuid). */
 int passwd_parse_id(const char *s, uint32_t *out);
@@ -29,9 +31,15 @@ int passwd_parse_id(const char *s, uint32_t *out);
  * container: sets p->user.uid/gid as runc does (gid from the user's entry
  * when GROUP is absent and USER is a name). */
 int passwd_resolve_user_spec(const char *spec, struct spec_user *u, struct pith_error *err);
+/* The same, looked up under the root `root` instead of "/". */
+int passwd_resolve_user_spec_at(int root, const char *spec, struct spec_user *u,
+				struct pith_error *err);
 
-/* HOME from the user's entry ("/" when there is none), unless process.env
- * sets it. Replaces p->env.v with a malloc'd array the process keeps to execve. */
+/* The environment runc gives: process.env with each NAME once (the last value
+ * wins), and HOME from the user's entry ("/" when there is none) unless it is
+ * set non-empty. Replaces p->env.v with a malloc'd array the process keeps to
+ * execve; the strings stay the caller's. */
 int passwd_set_home(struct spec_process *p, struct pith_error *err);
+int passwd_set_home_at(int root, struct spec_process *p, struct pith_error *err);
 
 #endif

@@ -199,12 +199,52 @@ int process_finalize(const struct spec_process *p, struct pith_error *err)
 	return 0;
 }
 
+static bool same_name(const char *a, const char *b)
+{
+	size_t len = strcspn(a, "=");
+	return strncmp(a, b, len) == 0 && (b[len] == '=' || b[len] == '\0');
+}
+
+static size_t env_put(const char **out, size_t n, const char *var)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_name(out[i], var)) {
+			out[i] = var;
+			return n;
+		}
+	out[n] = var;
+	return n + 1;
+}
+
+const char **process_env_merge(const char *const *env, size_t n_env, const char *const *extra,
+			       size_t n_extra, size_t *n)
+{
+	const char **out = calloc(n_env + n_extra + 2, sizeof(char *));
+	if (!out)
+		return NULL;
+	size_t count = 0;
+	for (size_t i = 0; i < n_env; i++)
+		count = env_put(out, count, env[i]);
+	for (size_t i = 0; i < n_extra; i++)
+		count = env_put(out, count, extra[i]);
+	*n = count;
+	return out;
+}
+
+const char *process_env_get(const struct spec_process *p, const char *name)
+{
+	/* the last one: what getenv sees once the list is merged */
+	const char *value = NULL;
+	for (size_t i = 0; i < p->env.n; i++)
+		if (same_name(name, p->env.v[i]) && p->env.v[i][strlen(name)] == '=')
+			value = p->env.v[i] + strlen(name) + 1;
+	return value;
+}
+
 static const char *env_path(const struct spec_process *p)
 {
-	for (size_t i = 0; i < p->env.n; i++)
-		if (strncmp(p->env.v[i], "PATH=", 5) == 0)
-			return p->env.v[i] + 5;
-	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *path = process_env_get(p, "PATH");
+	return path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
 static bool is_executable(const char *path)

@@ -31,6 +31,14 @@ int process_close_fds_except(int from, const int *keep, size_t n, struct pith_er
 /* Wait for our child pid, passing every signal we get on to it; its exit
  * code, 128+N when a signal ended it. */
 int process_wait_forwarding(pid_t pid);
+/* The environment a process gets: each NAME once, at its first position with
+ * its last value (as runc's init sets them one by one), `extra` (exec -e)
+ * after `env`. A malloc'd NULL-terminated array of the given strings with room
+ * for one more entry; NULL on ENOMEM. *n gets the count. */
+const char **process_env_merge(const char *const *env, size_t n_env, const char *const *extra,
+			       size_t n_extra, size_t *n);
+/* The value of NAME in p's environment, or NULL. */
+const char *process_env_get(const struct spec_process *p, const char *name);
 /* execve with a lookup in the process's own PATH; returns only on failure. */
 int process_exec(const struct spec_process *p, struct pith_error *err);
 /* Would process_exec find args[0]? Checked at create, as runc and crun do, so a

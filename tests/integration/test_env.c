@@ -130,6 +130,35 @@ Test(env, home_from_the_config_wins)
 	expect_home(1000, "HOME=/custom", "HOME=/custom\n");
 }
 
+/* runc 1.1 sets process.env one by one in its init: a NAME given twice is
+ * there once, at its first place with its last value, and an empty HOME is
+ * replaced by the user's. Pinned here, and compared with runc where it runs. */
+static const char *const dup_env[] = { "A=1", "PATH=/bin", "A=2", "HOME=/x", "HOME=", NULL };
+
+static void env_bundle_dups(struct bundle *b, const char *name)
+{
+	env_bundle(b, name);
+	set_env(b, dup_env[0], dup_env[1], dup_env[2], dup_env[3], dup_env[4], NULL);
+}
+
+Test(env, a_name_given_twice_is_there_once_and_empty_home_is_replaced)
+{
+	struct bundle b;
+	env_bundle_dups(&b, "envdups");
+	set_user(&b, 1000, 1001);
+	h_bundle_set_args(&b, "/bin/env", NULL);
+	h_bundle_write(&b);
+	char *ours = pith_run(&b);
+	cr_expect_str_eq(ours, "A=2\nPATH=/bin\nHOME=/home/app\n");
+	if (have_runc()) {
+		char *theirs = runc_run(&b);
+		cr_expect_str_eq(ours, theirs, "pith and runc differ");
+		free(theirs);
+	}
+	free(ours);
+	h_bundle_cleanup(&b);
+}
+
 static struct run_result exec_in(struct bundle *b, const char *a1, const char *a2, const char *script)
 {
 	if (a1)
@@ -197,6 +226,38 @@ Test(env, exec_env_overrides_and_adds)
 	r = exec_in(&b, NULL, NULL, "echo $HOME");
 	cr_expect_str_eq(r.out, "/root\n", "exec without --user: %s", r.err);
 	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* exec's process is the container's process with other args: the same
+ * environment as run builds from the same config, -e applied last. */
+Test(env, exec_gets_the_environment_run_gives)
+{
+	struct bundle b;
+	env_bundle_dups(&b, "execsame");
+	set_user(&b, 1000, 1001);
+	h_bundle_set_args(&b, "/bin/env", NULL);
+	h_bundle_write(&b);
+	char *run_env = pith_run(&b);
+	h_bundle_cleanup(&b);
+
+	env_bundle_dups(&b, "execsame2");
+	set_user(&b, 1000, 1001);
+	h_bundle_set_args(&b, "sleep", "100", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "-d", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+	h_result_free(&r);
+	r = h_pith("exec", b.id, "/bin/env", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, run_env, "exec and run differ");
+	h_result_free(&r);
+	/* -e HOME= empties it again: replaced from passwd; -e A=3 wins over A=2 */
+	r = h_pith("exec", "-e", "HOME=", "-e", "A=3", "-e", "B=1", b.id, "/bin/env", NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "A=3\nPATH=/bin\nHOME=/home/app\nB=1\n");
+	h_result_free(&r);
+	free(run_env);
 	h_bundle_cleanup(&b);
 }
 
