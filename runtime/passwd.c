@@ -217,10 +217,15 @@ int passwd_resolve_user_spec_at(int root, const char *spec, struct spec_user *u,
 		*group++ = '\0';
 	if (!*user || (group && !*group))
 		return pith_fail(err, EINVAL, "--user: expected USER[:GROUP], got \"%s\"", spec);
+	/* all or nothing: a bad group leaves the process's ids as they were */
+	struct spec_user resolved = *u;
 	bool by_name = false;
-	if (resolve_user(root, user, u, &by_name, err) < 0)
+	if (resolve_user(root, user, &resolved, &by_name, err) < 0)
 		return -1;
-	return group ? resolve_group(root, group, u, err) : 0;
+	if (group && resolve_group(root, group, &resolved, err) < 0)
+		return -1;
+	*u = resolved;
+	return 0;
 }
 
 static int open_current_root(struct pith_error *err)
