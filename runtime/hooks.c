@@ -71,8 +71,9 @@ static int spawn_hook(const struct spec_hook *h, int in_r, int out, pid_t *pid)
 {
 	char *default_argv[] = { (char *)h->path, NULL };
 	char *const *argv = h->args.n ? (char *const *)h->args.v : default_argv;
-	/* no env: the runtime's own, as runc and crun give (PATH for the tools hooks run) */
-	char *const *envp = h->env.n ? (char *const *)h->env.v : environ;
+	/* no env: the runtime's own, as runc and crun give (PATH for the tools hooks
+	 * run); "env": [] is a list too, an empty one (runc's exec.Cmd Env: nil or not) */
+	char *const *envp = h->env.v ? (char *const *)h->env.v : environ;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;

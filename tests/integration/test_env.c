@@ -306,6 +306,13 @@ Test(env, hook_with_env_gets_exactly_that_list)
 	free(seen);
 }
 
+Test(env, hook_with_an_empty_env_list_gets_an_empty_environment)
+{
+	char *seen = hook_sees("hookenvempty", json_array());
+	cr_expect_str_eq(seen ? seen : "(no output)", "unset unset\n");
+	free(seen);
+}
+
 Test(env, exec_preserve_fds_must_be_a_count)
 {
 	struct bundle b;
