@@ -261,6 +261,25 @@ Test(env, exec_gets_the_environment_run_gives)
 	h_bundle_cleanup(&b);
 }
 
+/* exec --process: the file's process gets HOME from its own user's entry
+ * and the same merge; runc's exec --process goes through the same init. */
+Test(env, exec_process_file_gets_home_for_its_user)
+{
+	struct bundle b;
+	start_sleeper(&b, "execprocfile");
+	char path[400];
+	snprintf(path, sizeof(path), "%s/process.json", b.dir);
+	json_t *proc = json_pack("{s:{s:i,s:i},s:[s],s:[sss],s:s}", "user", "uid", 1000, "gid", 1001,
+				 "args", "/bin/env", "env", "PATH=/bin", "HOME=", "X=1", "cwd", "/");
+	cr_assert_eq(json_dump_file(proc, path, 0), 0);
+	json_decref(proc);
+	struct run_result r = h_pith("exec", "--process", path, b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "PATH=/bin\nHOME=/home/app\nX=1\n");
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
 /* A createRuntime hook writing what it sees of the environment to out. */
 static void add_env_hook(struct bundle *b, const char *out, json_t *env)
 {
