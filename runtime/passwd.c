@@ -165,6 +165,61 @@ int passwd_find_group(int root, const char *name, uint32_t *gid, struct pith_err
 	return found;
 }
 
+static bool is_member(char *members, const char *name)
+{
+	for (char *save = NULL, *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save))
+		if (strcmp(m, name) == 0)
+			return true;
+	return false;
+}
+
+/* Append to *gids the groups of root's /etc/group that list `name` as a member. */
+static int add_member_gids(int root, const char *name, uint32_t **gids, size_t *n, struct pith_error *err)
+{
+	FILE *f;
+	int r = open_db(root, "/etc/group", &f, err);
+	if (r <= 0)
+		return r;
+	char *line = NULL;
+	size_t cap = 0;
+	while (r == 1 && getline(&line, &cap, f) > 0) {
+		char *fld[4];
+		uint32_t gid;
+		if (split_fields(line, fld, 4) < 4 || passwd_parse_id(fld[2], &gid) < 0 || !is_member(fld[3], name))
+			continue;
+		uint32_t *more = reallocarray(*gids, *n + 1, sizeof(**gids));
+		if (!more) {
+			r = pith_fail(err, ENOMEM, "/etc/group");
+			break;
+		}
+		more[(*n)++] = gid;
+		*gids = more;
+	}
+	free(line);
+	fclose(f);
+	return r < 0 ? r : 0;
+}
+
+/* USER without GROUP, by name: runc's implicit form, where the groups listing
+ * the user join the process's additional gids. The array is new (the parser's
+ * stays the parser's). */
+static int add_supplementary_groups(int root, const char *user, struct spec_user *u, struct pith_error *err)
+{
+	size_t n = u->n_additional_gids;
+	uint32_t *gids = malloc((n + 1) * sizeof(*gids));
+	if (!gids)
+		return pith_fail(err, ENOMEM, "--user");
+	if (n)
+		memcpy(gids, u->additional_gids, n * sizeof(*gids));
+	if (add_member_gids(root, user, &gids, &n, err) < 0) {
+		free(gids);
+		return -1;
+	}
+	u->additional_gids = gids;
+	u->n_additional_gids = n;
+	return 0;
+}
+
 static int resolve_user(int root, const char *user, struct spec_user *u, bool *by_name, struct pith_error *err)
 {
 	uint32_t id;
@@ -223,6 +278,8 @@ int passwd_resolve_user_spec_at(int root, const char *spec, struct spec_user *u,
 	if (resolve_user(root, user, &resolved, &by_name, err) < 0)
 		return -1;
 	if (group && resolve_group(root, group, &resolved, err) < 0)
+		return -1;
+	if (!group && by_name && add_supplementary_groups(root, user, &resolved, err) < 0)
 		return -1;
 	*u = resolved;
 	return 0;

@@ -28,8 +28,9 @@ int passwd_find_group(int root, const char *name, uint32_t *gid, struct pith_err
 int passwd_parse_id(const char *s, uint32_t *out);
 
 /* exec --user USER[:GROUP], each a number or a name looked up in the
- * container: sets p->user.uid/gid as runc does (gid from the user's entry
- * when GROUP is absent and USER is a name). */
+ * container: sets the ids as runc's user lookup does (a name without GROUP
+ * takes its entry's gid, and the groups listing it join the additional gids
+ * in a new malloc'd array). All or nothing. */
 int passwd_resolve_user_spec(const char *spec, struct spec_user *u, struct pith_error *err);
 /* The same, looked up under the root `root` instead of "/". */
 int passwd_resolve_user_spec_at(int root, const char *spec, struct spec_user *u,

@@ -195,6 +195,13 @@ Test(env, exec_user_gets_home_ids_and_names)
 		cr_expect_str_eq(r.out, cases[i].want, "--user %s", cases[i].user);
 		h_result_free(&r);
 	}
+	/* a name alone: the groups listing it too (staff lists app), as runc's user lookup */
+	struct run_result r = exec_in(&b, "--user", "app", "id -G");
+	cr_expect_str_eq(r.out, "1001 2002\n", "--user app: %s", r.err);
+	h_result_free(&r);
+	r = exec_in(&b, "--user", "app:apps", "id -G");
+	cr_expect_str_eq(r.out, "1001\n", "--user app:apps: %s", r.err);
+	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
 

@@ -40,7 +40,8 @@ static void make_root(void)
 			  "app:x:1000:1001:app user:/home/app:/bin/sh\n"
 			  "twin:x:1000:7:second entry of uid 1000:/twin:/bin/sh\n"
 			  "nohome:x:1002:1002::\n");
-	put("etc/group", "root:x:0:\napps:x:1001:\nstaff:x:2002:app\nhuge:x:4294967296:\n");
+	put("etc/group", "root:x:0:\napps:x:1001:\nstaff:x:2002:app\nhuge:x:4294967296:app\n"
+			 "multi:x:3003:other,app,more\nnear:x:3004:apps,application\n");
 	root_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	cr_assert_geq(root_fd, 0);
 }
@@ -163,6 +164,28 @@ Test(passwd, user_specs_resolve_as_runc_does)
 			     cases[i].spec, err.msg);
 		cr_expect_eq(u.uid, cases[i].uid, "%s: uid %u", cases[i].spec, u.uid);
 		cr_expect_eq(u.gid, cases[i].gid, "%s: gid %u", cases[i].spec, u.gid);
+	}
+}
+
+Test(passwd, a_name_alone_adds_the_groups_that_list_it)
+{
+	uint32_t config_gids[] = { 77 };
+	struct spec_user u = { .uid = 3, .gid = 5, .additional_gids = config_gids, .n_additional_gids = 1 };
+	struct pith_error err = { 0 };
+	cr_assert_eq(passwd_resolve_user_spec_at(root_fd, "app", &u, &err), 0, "%s", err.msg);
+	/* the config's first, then staff and multi; huge's gid is out of range, near only looks alike */
+	cr_assert_eq(u.n_additional_gids, 3);
+	cr_expect_eq(u.additional_gids[0], 77);
+	cr_expect_eq(u.additional_gids[1], 2002);
+	cr_expect_eq(u.additional_gids[2], 3003);
+	cr_expect_eq(config_gids[0], 77, "the config's array is left alone");
+	free(u.additional_gids);
+	/* explicit GROUP or a numeric user: runc adds nothing */
+	static const char *const none[] = { "app:apps", "1000", "1000:1001" };
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		struct spec_user v = { .additional_gids = config_gids, .n_additional_gids = 1 };
+		cr_assert_eq(passwd_resolve_user_spec_at(root_fd, none[i], &v, &err), 0, "%s", err.msg);
+		cr_expect(v.n_additional_gids == 1 && v.additional_gids == config_gids, "%s", none[i]);
 	}
 }
 
