@@ -3,9 +3,12 @@
  * is installed (tests/deps.sh installs it) its output for the same bundle is
  * the expectation; fixed values written from runc's behaviour back it up. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -284,6 +287,70 @@ Test(env, exec_process_file_gets_home_for_its_user)
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "PATH=/bin\nHOME=/home/app\nX=1\n");
 	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* A listening console socket at path; the fd. */
+static int console_listen(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	cr_assert(fd >= 0 && strlen(path) < sizeof(addr.sun_path));
+	strcpy(addr.sun_path, path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+/* Everything the pty master (received on the socket) gives until it closes. */
+static char *read_console(int listen_fd)
+{
+	int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(conn, 0);
+	char byte, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	cr_assert_gt(recvmsg(conn, &msg, MSG_CMSG_CLOEXEC), 0);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	cr_assert(c && c->cmsg_type == SCM_RIGHTS);
+	int master;
+	memcpy(&master, CMSG_DATA(c), sizeof(int));
+	static char out[4096];
+	size_t len = 0;
+	struct pollfd pfd = { .fd = master, .events = POLLIN };
+	while (len < sizeof(out) - 1 && poll(&pfd, 1, 3000) > 0) {
+		ssize_t n = read(master, out + len, sizeof(out) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(master);
+	close(conn);
+	return out;
+}
+
+/* runc's exec -t only sets process.terminal (exec.go getProcess): no TERM is
+ * added (Docker's daemon puts TERM=xterm in the process itself). So exec -t
+ * gets exactly the environment exec without -t gets. */
+Test(env, exec_tty_adds_nothing_to_the_environment)
+{
+	struct bundle b;
+	env_bundle_dups(&b, "exectty");
+	h_bundle_set_args(&b, "sleep", "100", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "-d", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+	h_result_free(&r);
+	char sock[300];
+	snprintf(sock, sizeof(sock), "%s/console.sock", b.dir);
+	int lfd = console_listen(sock);
+	r = h_pith("exec", "-t", "-d", "--console-socket", sock, b.id, "/bin/env", NULL);
+	cr_expect_eq(r.status, 0, "exec -t: %s", r.err);
+	h_result_free(&r);
+	/* the pty turns \n into \r\n */
+	cr_expect_str_eq(read_console(lfd), "A=2\r\nPATH=/bin\r\nHOME=/root\r\n");
+	close(lfd);
 	h_bundle_cleanup(&b);
 }
 
