@@ -1,7 +1,8 @@
-/* The process environment as runc builds it: HOME from the container's own
- * /etc/passwd, exec --user names and ranges, exec -e overriding. Where runc
- * is installed (tests/deps.sh installs it) its output for the same bundle is
- * the expectation; fixed values written from runc's behaviour back it up. */
+/* The process environment as runc builds it: process.env merged (a NAME once,
+ * its last value), HOME from the container's own /etc/passwd, exec --user
+ * names, groups and ranges, exec -e overriding, exec -t adding nothing, hook env.
+ * Where runc is installed (tests/deps.sh installs it) its output for the same
+ * bundle is the expectation; fixed values written from runc's behaviour back it up. */
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <stdio.h>
@@ -287,6 +288,82 @@ Test(env, exec_process_file_gets_home_for_its_user)
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "PATH=/bin\nHOME=/home/app\nX=1\n");
 	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* runc exec in a runc-run copy of the container: the same exec, compared. */
+struct runc_container {
+	char id[160];
+};
+
+static bool runc_start(struct bundle *b, struct runc_container *c)
+{
+	if (!have_runc())
+		return false;
+	snprintf(c->id, sizeof(c->id), "%s-runc", b->id);
+	char cmd[1024];
+	/* detached with its stdio on /dev/null: the sleeper must not hold our pipes */
+	snprintf(cmd, sizeof(cmd), "%s --root /run/pith-test-runc run -d --bundle %s %s </dev/null >/dev/null 2>&1",
+		 runc_path(), b->dir, c->id);
+	cr_assert_eq(system(cmd), 0, "runc run -d");
+	return true;
+}
+
+static struct run_result runc_exec(struct runc_container *c, const char *a1, const char *a2, const char *a3,
+				   const char *a4)
+{
+	char *argv[12] = { (char *)runc_path(), "--root", "/run/pith-test-runc", "exec" };
+	size_t n = 4;
+	const char *opt[] = { a1, a2, a3, a4 };
+	for (size_t i = 0; i < 4 && opt[i]; i++)
+		argv[n++] = (char *)opt[i];
+	argv[n++] = c->id;
+	argv[n++] = "/bin/env";
+	return h_run(argv, 30);
+}
+
+static void runc_remove(struct runc_container *c)
+{
+	char *argv[] = { (char *)runc_path(), "--root", "/run/pith-test-runc", "delete", "--force", c->id, NULL };
+	struct run_result r = h_run(argv, 30);
+	cr_expect_eq(r.status, 0, "runc delete --force: %s", r.err);
+	h_result_free(&r);
+}
+
+/* exec against runc exec of the same container: plain, numeric --user, -e. */
+Test(env, exec_environment_matches_runc_exec)
+{
+	if (!have_runc())
+		cr_skip_test("runc is not installed (tests/deps.sh installs it)");
+	struct bundle b;
+	env_bundle_dups(&b, "execvsrunc");
+	h_bundle_set_args(&b, "sleep", "100", NULL);
+	h_bundle_write(&b);
+	struct run_result r = h_pith("run", "-d", "--bundle", b.dir, b.id, NULL);
+	cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+	h_result_free(&r);
+	struct runc_container c;
+	runc_start(&b, &c);
+	static const char *const cases[][4] = {
+		{ NULL },
+		{ "--user", "1000:1001", NULL },
+		{ "--user", "4242:7", NULL },
+		{ "-e", "HOME=", "-e", "A=3" },
+		{ "-e", "B=1", "--user", "1000:1001" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *o = cases[i];
+		struct run_result ours = o[0] ? o[2] ? h_pith("exec", o[0], o[1], o[2], o[3], b.id, "/bin/env", NULL)
+					       : h_pith("exec", o[0], o[1], b.id, "/bin/env", NULL)
+					       : h_pith("exec", b.id, "/bin/env", NULL);
+		struct run_result theirs = runc_exec(&c, o[0], o[1], o[2], o[3]);
+		cr_expect_eq(ours.status, 0, "case %zu: %s", i, ours.err);
+		cr_expect_eq(theirs.status, 0, "case %zu, runc: %s", i, theirs.err);
+		cr_expect_str_eq(ours.out, theirs.out, "case %zu: pith and runc differ", i);
+		h_result_free(&ours);
+		h_result_free(&theirs);
+	}
+	runc_remove(&c);
 	h_bundle_cleanup(&b);
 }
 
