@@ -109,6 +109,9 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o, struct pith_er
 		case 'e':
 			if (o->n_env >= sizeof(o->env) / sizeof(o->env[0]))
 				return pith_usage_error(err, "exec", "too many --env");
+			/* as process.env: runc refuses a variable without '=' or a name */
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return pith_usage_error(err, "exec", "--env: expected NAME=VALUE, got \"%s\"", optarg);
 			o->env[o->n_env++] = optarg;
 			break;
 		case OPT_CWD: o->cwd = optarg; break;

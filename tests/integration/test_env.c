@@ -431,6 +431,21 @@ Test(env, exec_tty_adds_nothing_to_the_environment)
 	h_bundle_cleanup(&b);
 }
 
+Test(env, exec_env_without_a_name_or_value_is_refused)
+{
+	struct bundle b;
+	start_sleeper(&b, "execbadenv");
+	static const char *const bad[] = { "FOO", "=x", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_result r = h_pith("exec", "-e", bad[i], b.id, "echo", "ran", NULL);
+		cr_expect_neq(r.status, 0, "-e \"%s\" was accepted", bad[i]);
+		cr_expect(r.out && !*r.out, "-e \"%s\" ran: %s", bad[i], r.out);
+		cr_expect(r.err && strstr(r.err, "--env"), "-e \"%s\": %s", bad[i], r.err);
+		h_result_free(&r);
+	}
+	h_bundle_cleanup(&b);
+}
+
 /* A createRuntime hook writing what it sees of the environment to out. */
 static void add_env_hook(struct bundle *b, const char *out, json_t *env)
 {
