@@ -62,7 +62,7 @@ INTEG_SRC   := $(sort $(wildcard tests/integration/*.c))
 
 BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init) $(BUILD)/pith-image
 
-.PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards \
+.PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards check-image \
 	bench fuzz install clean fixtures
 all: $(BINS)
 
@@ -141,12 +141,16 @@ check-clients: all fixtures
 check-boards:
 	@boards/check-boards.sh
 
+check-image: all fixtures
+	@tests/image/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r
+
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-integration
 	$(MAKE) check-dotnet
 	$(MAKE) check-clients
+	$(MAKE) check-image
 	$(MAKE) check-boards
 
 bench: all fixtures

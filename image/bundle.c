@@ -203,7 +203,8 @@ static int make_dirs(const char *dir, struct pith_error *err)
 	for (size_t i = 0; i < 3; i++) {
 		char p[PATH_MAX];
 		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
-		if (mkdir(p, i == 0 ? 0755 : 0700) < 0)
+		/* the upper directory is the container's / : the mode a rootfs root has */
+		if (mkdir(p, i == 2 ? 0700 : 0755) < 0)
 			return pith_fail(err, errno, "%s", p);
 	}
 	return 0;

@@ -261,7 +261,8 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	if (snprintf(final, sizeof(final), "%s/layers/%s", st->path, layer->chain_id + 7) >= (int)sizeof(final))
 		return pith_fail(err, ENAMETOOLONG, "%s", st->path);
 	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", final);
-	if (!mkdtemp(tmp))
+	/* a layer's tar rarely has an entry for its root: it is an ordinary directory */
+	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
 		return pith_fail(err, errno, "%s", tmp);
 	struct unpack *u = calloc(1, sizeof(*u));
 	if (!u) {
