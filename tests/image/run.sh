@@ -78,6 +78,34 @@ check_source skopeo-oci.tar t
 check_source podman-oci.tar localhost/t:latest
 check_source podman-docker.tar localhost/t:latest
 
+# --- multi-arch: this machine's platform by default, --platform to choose, a clear error
+# listing what the image has; an index entry without a platform is read from its config
+rm -rf S Lm; cp -a L Lm; python3 "$here/index.py" Lm t
+arch_of() { "$img" --store S inspect "$1" | jq -r '[.os, .architecture, .variant // empty] | join("/")'; }
+machine=$(uname -m)
+if [ "$machine" = x86_64 ]; then
+	"$img" --store S load oci:Lm:multi >/dev/null && [ "$(arch_of multi)" = linux/amd64 ] \
+		&& pass "index: this machine's manifest picked" || fail "index: picked $(arch_of multi)"
+	"$img" --store S load oci:Lm:multi-noplat >/dev/null && [ "$(arch_of multi-noplat)" = linux/amd64 ] \
+		&& pass "index entry without a platform: read from the config" || fail "index without platform"
+fi
+"$img" --store S load --platform linux/arm64 oci:Lm:multi >/dev/null && [ "$(arch_of multi)" = linux/arm64/v8 ] \
+	&& pass "--platform linux/arm64 picks arm64/v8" || fail "--platform: $(arch_of multi)"
+[ "$(ls S/layers | wc -l)" = 2 ] && pass "two images over the same layers store them once" \
+	|| fail "layers stored: $(ls S/layers)"
+chain=$(python3 -c 'import hashlib, json, sys
+ids = json.load(open(sys.argv[1]))["rootfs"]["diff_ids"]; c = [ids[0]]
+for d in ids[1:]: c.append("sha256:" + hashlib.sha256((c[-1] + " " + d).encode()).hexdigest())
+print(" ".join(sorted(x[7:] for x in c)))' "$(jq -r '.config.digest | sub("sha256:"; "Lm/blobs/sha256/")' \
+	"Lm/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' Lm/index.json)")")
+[ "$(ls S/layers | sort | tr '\n' ' ' | sed 's/ $//')" = "$chain" ] && pass "layer directories are named by chain ID" \
+	|| fail "layer names $(ls S/layers) are not the chain IDs $chain"
+rm -rf S
+if "$img" --store S load --platform linux/riscv64 oci:Lm:multi 2>plat.err; then fail "riscv64 loaded"
+elif grep -q 'linux/arm64/v8, linux/amd64' plat.err && [ ! -e S/names.json ]; then
+	pass "no matching platform: $(cat plat.err)"
+else fail "no matching platform: $(cat plat.err)"; fi
+
 # --- a layer blob with one byte changed (same size): refused by name, nothing committed
 corrupt() { # LAYOUT LAYER-INDEX [TEXT]: a byte changed in that layer's blob (in TEXT, or its middle)
 	rm -rf S Lbad; cp -a "$1" Lbad
