@@ -231,7 +231,11 @@ int bundle_create(struct store *st, const char *image, const char *dir_arg, char
 		r = pith_fail(err, 0, "%s: the bundle path must not contain ':' or ','", dir);
 	else if ((r = make_dirs(dir, err)) < 0)
 		r = pith_wrap(err, "bundle");
-	else if ((r = mount_overlay(st, config, dir, err)) == 0 && (r = write_config(config, dir, args, nargs, err)) < 0) {
+	else if ((r = store_bundle_record(st, dir, digest, err)) < 0)
+		;
+	else if ((r = mount_overlay(st, config, dir, err)) < 0)
+		store_bundle_forget(st, dir, &(struct pith_error){ 0 });
+	else if ((r = write_config(config, dir, args, nargs, err)) < 0) {
 		struct pith_error ignored;
 		bundle_remove(st, dir, &ignored);
 	}
@@ -248,7 +252,7 @@ int bundle_create(struct store *st, const char *image, const char *dir_arg, char
 	return r;
 }
 
-int bundle_remove(struct store *st, const char *dir, struct pith_error *err)
+static int remove_bundle_dirs(const char *dir, struct pith_error *err)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/rootfs", dir);
@@ -269,4 +273,17 @@ int bundle_remove(struct store *st, const char *dir, struct pith_error *err)
 		return pith_fail(err, errno, "%s", p);
 	rmdir(dir);
 	return 0;
+}
+
+int bundle_remove(struct store *st, const char *dir_arg, struct pith_error *err)
+{
+	/* the record is keyed by the path bundle_create resolved */
+	char *dir = realpath(dir_arg, NULL);
+	if (!dir)
+		return pith_fail(err, errno, "%s", dir_arg);
+	int r = remove_bundle_dirs(dir, err);
+	if (r == 0)
+		r = store_bundle_forget(st, dir, err);
+	free(dir);
+	return r;
 }

@@ -94,6 +94,8 @@ int store_image_config(struct store *st, const char *manifest_digest, json_t **c
 		       struct pith_error *err);
 /* rm -r of a store path, never crossing a mount */
 int store_remove_tree(const char *path, struct pith_error *err);
+int store_bundle_record(struct store *st, const char *dir, const char *manifest, struct pith_error *err);
+int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err);
 int store_ls(struct store *st, struct pith_error *err);
 int store_inspect(struct store *st, const char *image, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);

@@ -45,6 +45,9 @@ int store_open(const char *path, struct store *st, struct pith_error *err)
 	snprintf(sub, sizeof(sub), "%s/layers", path);
 	if (r == 0)
 		r = mkdir_p(sub, err);
+	snprintf(sub, sizeof(sub), "%s/bundles", path);
+	if (r == 0)
+		r = mkdir_p(sub, err);
 	if (r < 0)
 		return r;
 	st->path = realpath(path, NULL);
@@ -312,7 +315,95 @@ int store_remove_tree(const char *path, struct pith_error *err)
 	return 0;
 }
 
-/* What names reach: manifests, their configs, the chain IDs of their layers. */
+/* bundles/<sha256 of the bundle path>: which manifest a bundle's overlay uses, so gc keeps
+ * its layers. Written before the mount, removed after the unmount: a crash in between keeps
+ * layers a little longer, never removes one in use. */
+static int bundle_record_name(const char *dir, char name[DIGEST_LEN + 16], struct pith_error *err)
+{
+	char d[DIGEST_LEN];
+	int r = digest_of(dir, strlen(dir), d, err);
+	if (r == 0)
+		snprintf(name, DIGEST_LEN + 16, "bundles/%s", d + 7);
+	return r;
+}
+
+int store_bundle_record(struct store *st, const char *dir, const char *manifest, struct pith_error *err)
+{
+	char name[DIGEST_LEN + 16];
+	int r = bundle_record_name(dir, name, err);
+	if (r < 0)
+		return r;
+	json_t *rec = json_pack("{s:s, s:s}", "bundle", dir, "manifest", manifest);
+	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	if (!text)
+		return pith_fail(err, ENOMEM, "bundle record");
+	r = store_write_atomic(st->fd, name, text, strlen(text), err);
+	free(text);
+	return r;
+}
+
+int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err)
+{
+	char name[DIGEST_LEN + 16];
+	int r = bundle_record_name(dir, name, err);
+	if (r == 0 && unlinkat(st->fd, name, 0) < 0 && errno != ENOENT)
+		r = pith_fail(err, errno, "%s/%s", st->path, name);
+	return r;
+}
+
+/* An image's manifest, config and layer chain IDs, into keep. */
+static int keep_image(struct store *st, json_t *keep, const char *md, struct pith_error *err)
+{
+	json_t *config, *manifest;
+	if (!md || store_image_config(st, md, &config, &manifest, err) < 0)
+		return -1;
+	json_object_set_new(keep, md + 7, json_true());
+	json_object_set_new(keep, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")) + 7,
+			    json_true());
+	char (*chain)[DIGEST_LEN];
+	size_t n;
+	int r = manifest_chain_ids(config, &chain, &n, err);
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(keep, chain[i] + 7, json_true());
+		free(chain);
+	}
+	json_decref(config);
+	json_decref(manifest);
+	return r;
+}
+
+static int keep_bundles(struct store *st, json_t *keep, struct pith_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/bundles", st->path);
+	DIR *d = opendir(path);
+	if (!d)
+		return pith_fail(err, errno, "%s", path);
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strchr(e->d_name, '.'))
+			continue;
+		snprintf(path, sizeof(path), "bundles/%s", e->d_name);
+		struct source s = { .dirfd = st->fd };
+		char *buf;
+		size_t len;
+		if ((r = source_read_small(&s, path, &buf, &len, err)) < 0)
+			break;
+		json_t *rec = json_loadb(buf, len, 0, NULL);
+		free(buf);
+		r = keep_image(st, keep, json_string_value(json_object_get(rec, "manifest")), err);
+		if (r < 0)
+			pith_wrap(err, "%s/%s", st->path, path);
+		json_decref(rec);
+	}
+	closedir(d);
+	return r;
+}
+
+/* What names and bundles reach: manifests, their configs, the chain IDs of their layers. */
 static int reachable(struct store *st, json_t **keep, struct pith_error *err)
 {
 	json_t *names;
@@ -323,26 +414,14 @@ static int reachable(struct store *st, json_t **keep, struct pith_error *err)
 	const char *key;
 	json_t *v;
 	json_object_foreach(names, key, v) {
-		const char *md = json_string_value(v);
-		json_t *config, *manifest;
-		if (!md || store_image_config(st, md, &config, &manifest, err) < 0) {
-			r = pith_wrap(err, "names.json: %s", key);
+		if ((r = keep_image(st, *keep, json_string_value(v), err)) < 0) {
+			pith_wrap(err, "names.json: %s", key);
 			break;
 		}
-		json_object_set_new(*keep, md + 7, json_true());
-		json_object_set_new(*keep, json_string_value(json_object_get(json_object_get(manifest, "config"), "digest")) + 7,
-				    json_true());
-		char (*chain)[DIGEST_LEN];
-		size_t n;
-		if (manifest_chain_ids(config, &chain, &n, err) == 0) {
-			for (size_t i = 0; i < n; i++)
-				json_object_set_new(*keep, chain[i] + 7, json_true());
-			free(chain);
-		}
-		json_decref(config);
-		json_decref(manifest);
 	}
 	json_decref(names);
+	if (r == 0)
+		r = keep_bundles(st, *keep, err);
 	if (r < 0)
 		json_decref(*keep);
 	return r;

@@ -171,6 +171,12 @@ done
 	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-k$$" 2>&1)" = "$expected" ] || killed_ok=0
 "$img" --store S bundle --rm B || killed_ok=0
 [ $killed_ok = 1 ] && pass "SIGKILL during load x6: ls, gc and the next load are clean" || fail "store after SIGKILL"
-"$img" --store S rm t && [ -z "$(find S/layers S/blobs/sha256 -mindepth 1)" ] && pass "rm + gc empty the store" || fail "rm left: $(ls S/layers)"
+# --- gc keeps what a bundle uses after its name is gone; rm + bundle --rm + gc empty the store
+"$img" --store S bundle t B && "$img" --store S rm t && [ "$(ls S/layers | wc -l)" = 3 ] \
+	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-g$$" 2>&1)" = "$expected" ] \
+	&& pass "rm of a name a bundle uses keeps the bundle's layers" || fail "rm under a bundle: $(ls S/layers)"
+"$img" --store S bundle --rm B && "$img" --store S gc >/dev/null \
+	&& [ -z "$(find S/layers S/blobs/sha256 S/bundles -mindepth 1)" ] && [ "$(jq length S/names.json)" = 0 ] \
+	&& pass "bundle --rm then gc empty the store" || fail "gc left: $(find S -mindepth 2)"
 
 [ $fails = 0 ] && echo "image tests: all passed" || { echo "image tests: $fails failed" >&2; exit 1; }
