@@ -8,6 +8,7 @@
  * rename after everything checked out and was synced. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -232,6 +233,18 @@ out:
 	return r;
 }
 
+static int drop_cached(const char *path, const struct stat *s, int flag, struct FTW *ftw)
+{
+	if (flag != FTW_F || !S_ISREG(s->st_mode))
+		return 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	return 0;
+}
+
 static int extract_in(struct unpack *u, const char *tmp)
 {
 	int rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -246,6 +259,9 @@ static int extract_in(struct unpack *u, const char *tmp)
 			r = pith_fail(u->err, errno, "back to the working directory");
 		if (r == 0 && syncfs(rootfd) < 0)
 			r = pith_fail(u->err, errno, "%s: syncfs", tmp);
+		/* the pages are on disk now: give the memory back to the running apps */
+		if (r == 0)
+			nftw(tmp, drop_cached, 16, FTW_PHYS | FTW_MOUNT);
 	}
 	if (rootfd >= 0)
 		close(rootfd);

@@ -170,6 +170,10 @@ done
 "$img" --store S load oci:Lbigz:t >/dev/null && "$img" --store S bundle t B \
 	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-k$$" 2>&1)" = "$expected" ] || killed_ok=0
 "$img" --store S bundle --rm B || killed_ok=0
+noise=$(find S/layers -path '*/noise/a')
+[ "$(fincore --bytes --noheadings -o RES "$noise" | tr -d " ")" = 0 ] \
+	&& pass "written layer pages are dropped from the page cache after their sync" \
+	|| fail "$(fincore "$noise") still cached after load"
 [ $killed_ok = 1 ] && pass "SIGKILL during load x6: ls, gc and the next load are clean" || fail "store after SIGKILL"
 # --- gc keeps what a bundle uses after its name is gone; rm + bundle --rm + gc empty the store
 "$img" --store S bundle t B && "$img" --store S rm t && [ "$(ls S/layers | wc -l)" = 3 ] \
