@@ -98,6 +98,8 @@ int store_bundle_record(struct store *st, const char *dir, const char *manifest,
 int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err);
 int store_ls(struct store *st, struct pith_error *err);
 int store_inspect(struct store *st, const char *image, struct pith_error *err);
+int store_tag(struct store *st, const char *image, const char *name, struct pith_error *err);
+int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 

@@ -19,7 +19,9 @@ static void usage(FILE *out)
 		"                 SOURCE: an OCI archive, a docker/podman save archive, or oci:DIR[:REF]\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
+		"  tag IMAGE NAME another name for IMAGE\n"
 		"  rm IMAGE       drop a name, then collect what nothing uses\n"
+		"  df             disk used by layers and blobs\n"
 		"  gc             remove blobs, layers and leftovers no name uses\n"
 		"  bundle IMAGE DIR [-- CMD...]   an OCI bundle with an overlay rootfs\n"
 		"  bundle --rm DIR                unmount and remove it\n"
@@ -122,6 +124,10 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		r = store_inspect(&st, argv[1], err);
 	else if (strcmp(cmd, "rm") == 0 && argc == 2)
 		r = store_rm(&st, argv[1], err);
+	else if (strcmp(cmd, "tag") == 0 && argc == 3)
+		r = store_tag(&st, argv[1], argv[2], err);
+	else if (strcmp(cmd, "df") == 0 && argc == 1)
+		r = store_df(&st, err);
 	else if (strcmp(cmd, "gc") == 0 && argc == 1)
 		r = store_gc(&st, false, err);
 	else if (strcmp(cmd, "bundle") == 0)

@@ -303,6 +303,44 @@ int store_rm(struct store *st, const char *image, struct pith_error *err)
 	return r < 0 ? r : store_gc(st, true, err);
 }
 
+int store_tag(struct store *st, const char *image, const char *name, struct pith_error *err)
+{
+	char digest[DIGEST_LEN];
+	json_t *names;
+	int r = store_resolve(st, image, digest, err);
+	if (r == 0)
+		r = store_names_load(st, &names, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(names, name, json_string(digest));
+	r = store_names_save(st, names, err);
+	json_decref(names);
+	return r;
+}
+
+static unsigned long long df_bytes, df_files;
+
+static int count_entry(const char *path, const struct stat *s, int flag, struct FTW *ftw)
+{
+	df_bytes += (unsigned long long)s->st_blocks * 512;
+	df_files++;
+	return 0;
+}
+
+int store_df(struct store *st, struct pith_error *err)
+{
+	static const char *const parts[] = { "layers", "blobs/sha256" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", st->path, parts[i]);
+		df_bytes = df_files = 0;
+		if (nftw(path, count_entry, 32, FTW_PHYS | FTW_MOUNT) < 0)
+			return pith_fail(err, errno, "%s", path);
+		printf("%-14s %12llu bytes %8llu entries\n", parts[i], df_bytes, df_files);
+	}
+	return 0;
+}
+
 static int remove_entry(const char *path, const struct stat *s, int flag, struct FTW *ftw)
 {
 	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;

@@ -175,6 +175,9 @@ noise=$(find S/layers -path '*/noise/a')
 	&& pass "written layer pages are dropped from the page cache after their sync" \
 	|| fail "$(fincore "$noise") still cached after load"
 [ $killed_ok = 1 ] && pass "SIGKILL during load x6: ls, gc and the next load are clean" || fail "store after SIGKILL"
+"$img" --store S tag t app:2 && "$img" --store S rm t && "$img" --store S bundle app:2 B && "$img" --store S bundle --rm B \
+	&& "$img" --store S df | grep -q '^layers .* [1-9][0-9]* bytes' && "$img" --store S tag app:2 t && "$img" --store S rm app:2 \
+	&& pass "tag gives a second name; rm of one keeps the image; df counts the layers" || fail "tag/rm/df"
 # --- gc keeps what a bundle uses after its name is gone; rm + bundle --rm + gc empty the store
 "$img" --store S bundle t B && "$img" --store S rm t && [ "$(ls S/layers | wc -l)" = 3 ] \
 	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-g$$" 2>&1)" = "$expected" ] \
