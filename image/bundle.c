@@ -136,7 +136,8 @@ static json_t *process_args(json_t *img, char **args, int nargs)
 	return a;
 }
 
-static json_t *process_env(json_t *img)
+/* The image's Env, then -e NAME=VALUE replacing a variable of the same name or adding it. */
+static json_t *process_env(json_t *img, char **extra, int nextra)
 {
 	json_t *env = json_array();
 	bool has_path = false;
@@ -149,10 +150,20 @@ static json_t *process_env(json_t *img)
 	}
 	if (!has_path)
 		json_array_insert_new(env, 0, json_string(DEFAULT_PATH));
+	for (int k = 0; k < nextra; k++) {
+		size_t klen = (size_t)(strchr(extra[k], '=') - extra[k]) + 1;
+		bool replaced = false;
+		json_array_foreach(env, i, v)
+			if (strncmp(json_string_value(v) ?: "", extra[k], klen) == 0 && !replaced)
+				json_array_set_new(env, i, json_string(extra[k])), replaced = true;
+		if (!replaced)
+			json_array_append_new(env, json_string(extra[k]));
+	}
 	return env;
 }
 
-static int write_config(json_t *image_config, const char *dir, char **args, int nargs, struct pith_error *err)
+static int write_config(json_t *image_config, const char *dir, char **args, int nargs, char **env, int nenv,
+			struct pith_error *err)
 {
 	json_t *img = json_object_get(image_config, "config");
 	json_t *spec = spec_default_config(geteuid() != 0);
@@ -164,7 +175,7 @@ static int write_config(json_t *image_config, const char *dir, char **args, int 
 	if (json_array_size(args_json) == 0)
 		r = pith_fail(err, 0, "the image has no Entrypoint or Cmd: give one after --");
 	json_object_set_new(process, "args", args_json);
-	json_object_set_new(process, "env", process_env(img));
+	json_object_set_new(process, "env", process_env(img, env, nenv));
 	const char *cwd = json_string_value(json_object_get(img, "WorkingDir"));
 	json_object_set_new(process, "cwd", json_string(cwd && *cwd == '/' ? cwd : "/"));
 	json_object_set_new(spec, "root", json_pack("{s:s, s:b}", "path", "rootfs", "readonly", 0));
@@ -211,7 +222,7 @@ static int make_dirs(const char *dir, struct pith_error *err)
 }
 
 int bundle_create(struct store *st, const char *image, const char *dir_arg, char **args, int nargs,
-		  struct pith_error *err)
+		  char **env, int nenv, struct pith_error *err)
 {
 	char digest[DIGEST_LEN];
 	json_t *config;
@@ -235,7 +246,7 @@ int bundle_create(struct store *st, const char *image, const char *dir_arg, char
 		;
 	else if ((r = mount_overlay(st, config, dir, err)) < 0)
 		store_bundle_forget(st, dir, &(struct pith_error){ 0 });
-	else if ((r = write_config(config, dir, args, nargs, err)) < 0) {
+	else if ((r = write_config(config, dir, args, nargs, env, nenv, err)) < 0) {
 		struct pith_error ignored;
 		bundle_remove(st, dir, &ignored);
 	}

@@ -109,7 +109,7 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 
 /* bundle.c */
 int bundle_create(struct store *st, const char *image, const char *dir, char **args, int nargs,
-		  struct pith_error *err);
+		  char **env, int nenv, struct pith_error *err);
 int bundle_remove(struct store *st, const char *dir, struct pith_error *err);
 
 #endif

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 		"  rm IMAGE       drop a name, then collect what nothing uses\n"
 		"  df             disk used by layers and blobs\n"
 		"  gc             remove blobs, layers and leftovers no name uses\n"
-		"  bundle IMAGE DIR [-- CMD...]   an OCI bundle with an overlay rootfs\n"
+		"  bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...]   an OCI bundle with an overlay rootfs\n"
 		"  bundle --rm DIR                unmount and remove it\n"
 		"\n--store DIR: default " DEFAULT_STORE "\n");
 }
@@ -104,9 +104,21 @@ static int cmd_bundle(struct store *st, int argc, char **argv, struct pith_error
 {
 	if (argc == 3 && strcmp(argv[1], "--rm") == 0)
 		return bundle_remove(st, argv[2], err);
-	if (argc < 3 || argv[1][0] == '-' || (argc > 3 && strcmp(argv[3], "--") != 0))
-		return pith_fail(err, EINVAL, "usage: bundle IMAGE DIR [-- CMD...] | bundle --rm DIR");
-	return bundle_create(st, argv[1], argv[2], argv + 4, argc > 4 ? argc - 4 : 0, err);
+	/* -e NAME=VALUE ... IMAGE DIR [-- CMD...] */
+	char **env = calloc((size_t)argc, sizeof(*env));
+	int nenv = 0, i = 1;
+	if (!env)
+		return pith_fail(err, ENOMEM, "bundle");
+	for (; i + 1 < argc && strcmp(argv[i], "-e") == 0; i += 2)
+		env[nenv++] = argv[i + 1];
+	int r;
+	if (argc - i < 2 || argv[i][0] == '-' || (argc - i > 2 && strcmp(argv[i + 2], "--") != 0) ||
+	    (nenv && !strchr(env[nenv - 1], '=')))
+		r = pith_fail(err, EINVAL, "usage: bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...] | bundle --rm DIR");
+	else
+		r = bundle_create(st, argv[i], argv[i + 1], argv + i + 3, argc - i > 3 ? argc - i - 3 : 0, env, nenv, err);
+	free(env);
+	return r;
 }
 
 static int run(const char *store_path, int argc, char **argv, struct pith_error *err)

@@ -78,6 +78,16 @@ check_source skopeo-oci.tar t
 check_source podman-oci.tar localhost/t:latest
 check_source podman-docker.tar localhost/t:latest
 
+# --- User by name through the image's /etc/passwd and /etc/group; -e; CMD after --
+umoci config --image L:t --tag u --config.user nobody:nogroup --config.env GREETING=hello --config.env KEEP=1
+rm -rf S; "$img" --store S load oci:L:u >/dev/null
+"$img" --store S bundle -e GREETING=bye -e EXTRA=x u B -- sh -c 'echo $GREETING $KEEP $EXTRA; id -u; id -g' \
+	&& [ "$(jq -c .process.user B/config.json)" = '{"uid":65534,"gid":65534}' ] \
+	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-u$$" 2>&1 | tr '\n' ' ')" = "bye 1 x 65534 65534 " ] \
+	&& pass "User nobody:nogroup from the image's files, -e overrides Env, -- replaces Cmd" \
+	|| fail "user/env/cmd: $(jq -c .process B/config.json)"
+"$img" --store S bundle --rm B
+
 # --- multi-arch: this machine's platform by default, --platform to choose, a clear error
 # listing what the image has; an index entry without a platform is read from its config
 rm -rf S Lm; cp -a L Lm; python3 "$here/index.py" Lm t
