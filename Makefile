@@ -52,13 +52,17 @@ RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(BUILD)/runtime/main.o,$(RUNTIME_OBJ))
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/fd_close.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
+# pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
+IMAGE_PC    := libarchive libcrypto jansson
+IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
+	$(BUILD)/config/seccomp_default.json.o $(BUILD)/runtime/error.o
 
 UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC   := $(sort $(wildcard tests/integration/*.c))
 
-BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init)
+BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init) $(BUILD)/pith-image
 
-.PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards \
+.PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards check-image \
 	bench fuzz install clean fixtures
 all: $(BINS)
 
@@ -82,6 +86,10 @@ $(BUILD)/pith: $(BUILD)/runtime/main.o $(BUILD)/libpith.a
 
 $(BUILD)/pith-shim: $(SHIM_OBJ)
 	$(CC) $(BIN_LDFLAGS) -o $@ $^
+
+$(BUILD)/image/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(IMAGE_PC) 2>/dev/null)
+$(BUILD)/pith-image: $(IMAGE_OBJ)
+	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(IMAGE_PC) 2>/dev/null)
 
 # pith-init runs inside any image (distroless, musl): it must need nothing there.
 $(BUILD)/pith-init: $(INIT_OBJ)
@@ -133,12 +141,16 @@ check-clients: all fixtures
 check-boards:
 	@boards/check-boards.sh
 
+check-image: all fixtures
+	@tests/image/run.sh $(abspath $(BUILD)); r=$$?; tests/fixtures/cgroup-cleanup.sh pith-test pith; exit $$r
+
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-integration
 	$(MAKE) check-dotnet
 	$(MAKE) check-clients
+	$(MAKE) check-image
 	$(MAKE) check-boards
 
 bench: all fixtures
@@ -160,4 +172,4 @@ clean:
 	rm -rf $(BUILD)
 
 # only our object dirs: $(BUILD) also holds sysroots whose "*.d" are directories
--include $(wildcard $(addprefix $(BUILD)/,config/*.d runtime/*.d shim/*.d shim/init/*.d tests/*/*.d))
+-include $(wildcard $(addprefix $(BUILD)/,config/*.d image/*.d runtime/*.d shim/*.d shim/init/*.d tests/*/*.d))

@@ -117,6 +117,22 @@ static int parse_globals(int argc, char **argv, struct pith_globals *g, struct p
 	return 0;
 }
 
+/* `pith image ...` is pith-image, from beside this binary (never a PATH search), so the
+ * runtime links none of the image tool's libraries. */
+static int exec_image_tool(char **argv, struct pith_error *err)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 16);
+	if (n < 0)
+		return pith_fail(err, errno, "/proc/self/exe");
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "pith-image");
+	argv[0] = self;
+	execv(self, argv);
+	return pith_fail(err, errno, "%s", self);
+}
+
 int main(int argc, char **argv)
 {
 	struct pith_globals g = { .root = NULL };
@@ -136,6 +152,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *name = argv[optind];
+	if (strcmp(name, "image") == 0) {
+		exec_image_tool(argv + optind, &err);
+		goto fail;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, name) != 0)
 			continue;

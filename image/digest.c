@@ -1,0 +1,77 @@
+/* SHA-256 and size of a blob, computed while it streams (libcrypto EVP). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "image.h"
+
+int digest_begin(struct digest *d, struct pith_error *err)
+{
+	d->size = 0;
+	d->ctx = EVP_MD_CTX_new();
+	if (!d->ctx || EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1) {
+		digest_free(d);
+		return pith_fail(err, ENOMEM, "sha256: cannot initialise");
+	}
+	return 0;
+}
+
+void digest_update(struct digest *d, const void *buf, size_t n)
+{
+	EVP_DigestUpdate(d->ctx, buf, n);
+	d->size += n;
+}
+
+void digest_end(struct digest *d, char out[DIGEST_LEN])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(d->ctx, md, &len);
+	memcpy(out, "sha256:", 7);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	digest_free(d);
+}
+
+void digest_free(struct digest *d)
+{
+	EVP_MD_CTX_free(d->ctx);
+	d->ctx = NULL;
+}
+
+int digest_of(const void *buf, size_t n, char out[DIGEST_LEN], struct pith_error *err)
+{
+	struct digest d;
+	int r = digest_begin(&d, err);
+	if (r < 0)
+		return r;
+	digest_update(&d, buf, n);
+	digest_end(&d, out);
+	return 0;
+}
+
+bool digest_valid(const char *s)
+{
+	if (!s || strncmp(s, "sha256:", 7) != 0 || strlen(s) != 71)
+		return false;
+	for (const char *p = s + 7; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+int digest_verify(struct digest *d, const char *what, const char *want, int64_t want_size,
+		  struct pith_error *err)
+{
+	uint64_t size = d->size;
+	char got[DIGEST_LEN];
+	digest_end(d, got);
+	if (want_size >= 0 && (uint64_t)want_size != size)
+		return pith_fail(err, 0, "%s: size is %" PRIu64 " bytes, the manifest says %" PRId64,
+				 what, size, want_size);
+	if (want && *want && strcmp(want, got) != 0)
+		return pith_fail(err, 0, "%s: digest mismatch: content is %s", what, got);
+	return 0;
+}
