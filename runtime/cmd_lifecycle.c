@@ -427,6 +427,43 @@ int cmd_kill(struct pith_globals *g, int argc, char **argv, struct pith_error *e
 
 /* ---------- run ---------- */
 
+/* Ctrl-C, a SIGTERM or a hang-up while run creates would kill pith between
+ * clone and start and leave a created container nobody waits for. They are
+ * held (blocked) until the container has started, when the wait forwards
+ * them to it, or the create is undone. */
+static void hold_interrupts(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+static int held_interrupt(const sigset_t *set)
+{
+	sigset_t pending;
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(set, sig) == 1 && sigismember(&pending, sig) == 1)
+			return sig;
+	return 0;
+}
+
+static int undo_run(struct pith_globals *g, struct container *c, int sig, struct pith_error *err)
+{
+	struct pith_error ignored = { 0 };
+	destroy_container(g, c, &ignored);
+	container_free(c);
+	if (!sig)
+		return -1;
+	pith_fail(err, 0, "run: interrupted by %s while creating the container; it was removed", strsignal(sig));
+	err->exit_code = 128 + sig;
+	return -1;
+}
+
 int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *err)
 {
 	struct create_opts o = { 0 };
@@ -437,21 +474,18 @@ int cmd_run(struct pith_globals *g, int argc, char **argv, struct pith_error *er
 	auto_fd tty_sock = -1, master = -1;
 	if (!rf.detach)
 		o.own_terminal = &tty_sock;
+	sigset_t interrupts;
+	hold_interrupts(&interrupts);
 	struct container *c;
 	if (container_create(g, &o, &c, err) < 0)
 		return -1;
-	if (tty_sock >= 0 && terminal_recv_master(tty_sock, &master, err) < 0) {
-		struct pith_error ignored = { 0 };
-		destroy_container(g, c, &ignored);
-		container_free(c);
-		return -1;
-	}
-	if (start_container(c, err) < 0) {
-		struct pith_error ignored = { 0 };
-		destroy_container(g, c, &ignored);
-		container_free(c);
-		return -1;
-	}
+	if (tty_sock >= 0 && terminal_recv_master(tty_sock, &master, err) < 0)
+		return undo_run(g, c, 0, err);
+	int sig = held_interrupt(&interrupts);
+	if (sig)
+		return undo_run(g, c, sig, err);
+	if (start_container(c, err) < 0)
+		return undo_run(g, c, 0, err);
 	if (rf.detach) {
 		container_free(c);
 		return 0;

@@ -141,3 +141,83 @@ Test(escape, huge_hook_timeout_does_not_wrap, .timeout = 60)
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }
+
+/* ---------- Ctrl-C while `pith run` creates ---------- */
+
+static pid_t spawn_pith_run(const struct bundle *b)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(null, 0);
+		dup2(null, 1);
+		/* As a shell starts it: nothing blocked or ignored from the test runner. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execl(h_bin("pith"), "pith", "--root", h_root(), "run", "--bundle", b->dir, b->id, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_exit(pid_t pid, int timeout_s)
+{
+	int st;
+	for (int i = 0; i < timeout_s * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static void interrupt_during_create(int sig)
+{
+	struct bundle b;
+	h_bundle_init(&b, sig == SIGINT ? "runint" : "runterm");
+	h_bundle_set_args(&b, "/bin/sleep", "30", NULL);
+	/* The hook holds create open long enough to be interrupted in it. */
+	json_object_set_new(b.config, "hooks", json_pack("{s:[{s:s,s:[s,s]}]}", "createRuntime", "path", "/bin/sleep",
+						       "args", "sleep", "1"));
+	h_bundle_write(&b);
+	char cg[512], procs[600];
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pids/pith-test/%s", b.id);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	pid_t pid = spawn_pith_run(&b);
+	/* Not `pith state`: it waits for create's lock, i.e. past the window. */
+	pid_t init = 0;
+	for (int i = 0; i < 80 && init <= 0; i++) {
+		usleep(10000);
+		char *text = h_read_file(procs);
+		init = text ? (pid_t)atoi(text) : 0;
+		free(text);
+	}
+	cr_assert_gt(init, 0, "no init in %s within 0.8 s", cg);
+	usleep(100000);
+	kill(pid, sig);
+	int code = wait_exit(pid, 20);
+	cr_expect_eq(code, 128 + sig, "pith run after %s: exit %d", strsignal(sig), code);
+	char status[32];
+	cr_expect_eq(h_state(b.id, status, sizeof(status)), 0, "%s during create left the container (%s)",
+		     strsignal(sig), status);
+	cr_expect(kill(init, 0) < 0 && errno == ESRCH, "%s during create left the init %d alive", strsignal(sig),
+		  (int)init);
+	cr_expect_not(h_path_exists(cg), "%s during create left %s", strsignal(sig), cg);
+	h_bundle_cleanup(&b);
+}
+
+Test(escape, ctrl_c_during_run_create_removes_the_container)
+{
+	interrupt_during_create(SIGINT);
+}
+
+Test(escape, sigterm_during_run_create_removes_the_container)
+{
+	interrupt_during_create(SIGTERM);
+}
