@@ -55,20 +55,27 @@ static bool array_empty(const char *s, size_t len, struct jspan arr)
 	return jscan_next(s, len, arr, &pos, &e) != 1;
 }
 
-/* /dev is a tmpfs in every usual config, so the mount point can be created
- * there even when the image itself is read-only. */
+/* Where pith-init's bind mount goes: /dev/.pith-init on the config's tmpfs
+ * /dev (every usual config has one), so its mount point is made in that
+ * tmpfs. Anywhere else the runtime would create the mount point in the image
+ * (or, on a /dev bound from the host, in the host's /dev). NULL: no such /dev. */
 static const char *init_destination(const char *s, size_t len, struct jspan top)
 {
-	struct jspan mounts, m, d;
-	char dest[16];
+	struct jspan mounts, m, d, t;
+	char dest[16], type[16];
 	size_t pos = 0;
 	if (jscan_member(s, len, top, "mounts", &mounts) != 1)
-		return "/.pith-init";
-	while (jscan_next(s, len, mounts, &pos, &m) == 1)
-		if (jscan_member(s, len, m, "destination", &d) == 1 &&
-		    jscan_string(s, d, dest, sizeof(dest)) == 0 && strcmp(dest, "/dev") == 0)
-			return "/dev/.pith-init";
-	return "/.pith-init";
+		return NULL;
+	const char *found = NULL;
+	while (jscan_next(s, len, mounts, &pos, &m) == 1) {
+		if (jscan_member(s, len, m, "destination", &d) != 1 || jscan_string(s, d, dest, sizeof(dest)) < 0 ||
+		    strcmp(dest, "/dev") != 0)
+			continue;
+		/* the last mount on /dev is the one the container sees */
+		found = jscan_member(s, len, m, "type", &t) == 1 && jscan_string(s, t, type, sizeof(type)) == 0 &&
+				strcmp(type, "tmpfs") == 0 ? "/dev/.pith-init" : NULL;
+	}
+	return found;
 }
 
 static bool is_bind(const char *s, size_t len, struct jspan m)
@@ -183,6 +190,9 @@ static int make_init_bundle(struct shim *s, const char *c, size_t len, struct js
 	if (resolve_root(c, rpath, bundle, rootfs, err) < 0 || find_init_binary(s, init, err) < 0)
 		return -1;
 	const char *dest = init_destination(c, len, top);
+	if (!dest)
+		return pith_fail(err, 0, "config.json: mounts: no tmpfs on /dev, where pith-init is bound without "
+				 "writing into the image; add one (as every default config has)");
 
 	shim_json_escape(esc, sizeof(esc), rootfs, strlen(rootfs));
 	snprintf(t_root, sizeof(t_root), "\"%s\"", esc);
