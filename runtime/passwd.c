@@ -17,20 +17,7 @@
 #include "paths.h"
 #include "process.h"
 
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#else
-struct open_how {
-	uint64_t flags;
-	uint64_t mode;
-	uint64_t resolve;
-};
-#define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_IN_ROOT 0x10
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "openat2_compat.h"
 
 int passwd_parse_id(const char *s, uint32_t *out)
 {

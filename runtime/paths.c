@@ -13,20 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#else
-struct open_how {
-	uint64_t flags;
-	uint64_t mode;
-	uint64_t resolve;
-};
-#define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_IN_ROOT 0x10
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437 /* same number on every architecture */
-#endif
+#include "openat2_compat.h"
 
 #define MAX_SYMLINKS 40  /* what the kernel allows in one lookup */
 #define MAX_DEPTH 256
