@@ -28,12 +28,12 @@ mkdir -p build/boards
 elapsed() { awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 fail() { echo "unit tests armhf (qemu-user): FAIL ($*) in $(elapsed) s"; exit 1; }
 
-# Every unit test file. None is excluded today: each either runs under
+# Every unit test file and the helpers they share (lib_*.c). None is excluded today: each either runs under
 # qemu-user or skips the tests that cannot, saying why. An exclusion goes
 # here, with the reason in a comment.
 UNIT_EXCLUDE=""
 srcs=()
-for f in tests/unit/test_*.c; do
+for f in tests/unit/test_*.c tests/unit/lib_*.c; do
 	case " $UNIT_EXCLUDE " in *" $f "*) continue;; esac
 	srcs+=("$f")
 done

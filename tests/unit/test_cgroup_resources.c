@@ -11,8 +11,8 @@
 #include <linux/bpf.h>
 
 #include "../../runtime/cgroup.h"
+#include "lib_fake_cgroup.h"
 
-static char dir[128];
 static int dfd = -1;
 
 static const char *const v1_files[] = {
@@ -34,36 +34,18 @@ static const char *const v2_files[] = {
 
 static void leaf(const char *const *files)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pith-cgleaf-XXXXXX");
-	cr_assert(mkdtemp(dir));
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(dfd, 0);
-	for (; *files; files++) {
-		int fd = openat(dfd, *files, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		cr_assert_geq(fd, 0);
-		close(fd);
-	}
+	dfd = fake_leaf_make(files);
 }
 
 static void done(void)
 {
-	char buf[256];
-	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
-	cr_assert_eq(system(buf), 0);
-	close(dfd);
+	fake_leaf_remove();
+	dfd = -1;
 }
 
-static char *content(const char *file)
+static const char *content(const char *file)
 {
-	static char buf[1024];
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	FILE *f = fopen(p, "r");
-	cr_assert(f, "%s", p);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return fake_leaf_content(file);
 }
 
 static struct spec_resources res(const char *json)
@@ -198,7 +180,7 @@ Test(cgroup_v1, check_before_update_refuses_a_limit_below_usage)
 {
 	leaf(v1_files);
 	char p[256];
-	snprintf(p, sizeof(p), "%s/memory.usage_in_bytes", dir);
+	snprintf(p, sizeof(p), "%s/memory.usage_in_bytes", fake_leaf_path());
 	FILE *f = fopen(p, "w");
 	fputs("5000000\n", f);
 	fclose(f);
@@ -279,7 +261,7 @@ Test(cgroup_v2, quota_unlimited_and_period_only_keeps_quota)
 	cr_assert_eq(cgroup_v2_apply(dfd, ALL_V2, &r, false, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(content("cpu.max"), "max 50000");
 	char p[256];
-	snprintf(p, sizeof(p), "%s/cpu.max", dir);
+	snprintf(p, sizeof(p), "%s/cpu.max", fake_leaf_path());
 	FILE *f = fopen(p, "w");
 	fputs("30000 100000\n", f);
 	fclose(f);

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "../../runtime/cgroup.h"
+#include "lib_fake_cgroup.h"
 
-static char dir[128];
 static int dfd = -1;
 
 static const char *const v1_files[] = {
@@ -35,36 +35,18 @@ static const char *const v2_files[] = {
 
 static void leaf(const char *const *files)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pith-zero-XXXXXX");
-	cr_assert(mkdtemp(dir));
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(dfd, 0);
-	for (; *files; files++) {
-		int fd = openat(dfd, *files, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-		cr_assert_geq(fd, 0);
-		close(fd);
-	}
+	dfd = fake_leaf_make(files);
 }
 
 static void done(void)
 {
-	char buf[256];
-	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
-	cr_assert_eq(system(buf), 0);
-	close(dfd);
+	fake_leaf_remove();
+	dfd = -1;
 }
 
 static const char *content(const char *file)
 {
-	static char buf[1024];
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	FILE *f = fopen(p, "r");
-	cr_assert(f, "%s", p);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return fake_leaf_content(file);
 }
 
 static struct spec_resources res(const char *json)
