@@ -3,16 +3,8 @@
 #ifndef PITH_COMMANDS_H
 #define PITH_COMMANDS_H
 
-#include <stdbool.h>
+#include "container.h"
 #include "error.h"
-
-struct pith_globals {
-	const char *root;          /* --root, default /run/pith (or $XDG_RUNTIME_DIR/pith when rootless) */
-	const char *log_path;      /* --log, NULL for stderr */
-	bool log_json;             /* --log-format json */
-	bool debug;                /* --debug */
-	bool systemd_cgroup;       /* --systemd-cgroup */
-};
 
 typedef int (*pith_command_fn)(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
 
@@ -36,9 +28,5 @@ int cmd_ps(struct pith_globals *g, int argc, char **argv, struct pith_error *err
 int cmd_events(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
 /* runtime/cmd_check.c */
 int cmd_check(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
-
-/* A usage error: message to stderr, exit code 1 (runc's code for bad usage). */
-int pith_usage_error(struct pith_error *err, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

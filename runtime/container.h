@@ -7,10 +7,18 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "commands.h"
 #include "error.h"
 
 struct cgroup;
+
+/* The global options every command gets (parsed by main). */
+struct pith_globals {
+	const char *root;          /* --root, default /run/pith (or $XDG_RUNTIME_DIR/pith when rootless) */
+	const char *log_path;      /* --log, NULL for stderr */
+	bool log_json;             /* --log-format json */
+	bool debug;                /* --debug */
+	bool systemd_cgroup;       /* --systemd-cgroup */
+};
 
 enum container_status {
 	CONTAINER_CREATING,

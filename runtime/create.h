@@ -6,7 +6,6 @@
 #include <stdbool.h>
 
 #include "../config/spec.h"
-#include "commands.h"
 #include "container.h"
 
 struct create_opts {
