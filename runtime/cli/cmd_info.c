@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../config/spec.h"
-#include "cleanup.h"
+#include "../../config/spec.h"
+#include "../cleanup.h"
 #include "commands.h"
 
 int cmd_spec(struct pith_globals *g, int argc, char **argv, struct pith_error *err)

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "cleanup.h"
+#include "../cgroup.h"
+#include "../cleanup.h"
 #include "commands.h"
-#include "container.h"
+#include "../container.h"
 
 static int only_help(int argc, char **argv, const char *cmd, const char *usage, bool *done, struct pith_error *err)
 {

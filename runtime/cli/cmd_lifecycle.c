@@ -16,16 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "cleanup.h"
+#include "../cgroup.h"
+#include "../cleanup.h"
 #include "commands.h"
-#include "container.h"
-#include "create.h"
-#include "log.h"
-#include "process.h"
+#include "../container.h"
+#include "../create.h"
+#include "../log.h"
+#include "../process.h"
 #include "run_tty.h"
-#include "signals.h"
-#include "terminal.h"
+#include "../signals.h"
+#include "../terminal.h"
 
 static int want_id(int argc, char **argv, const char *cmd, const char **id, struct pith_error *err)
 {

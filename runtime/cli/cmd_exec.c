@@ -19,19 +19,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "cgroup.h"
-#include "cleanup.h"
+#include "../caps.h"
+#include "../cgroup.h"
+#include "../cleanup.h"
 #include "commands.h"
-#include "container.h"
-#include "create.h"
-#include "lsm.h"
-#include "passwd.h"
-#include "process.h"
-#include "procfs.h"
-#include "seccomp.h"
-#include "sync.h"
-#include "terminal.h"
+#include "../container.h"
+#include "../create.h"
+#include "../lsm.h"
+#include "../passwd.h"
+#include "../process.h"
+#include "../procfs.h"
+#include "../seccomp.h"
+#include "../sync.h"
+#include "../terminal.h"
 
 struct exec_opts {
 	const char *process_file;

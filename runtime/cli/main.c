@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../config/spec.h"
+#include "../../config/spec.h"
 #include "commands.h"
-#include "log.h"
-#include "sealed_exe.h"
+#include "../log.h"
+#include "../sealed_exe.h"
 
 struct command {
 	const char *name;

@@ -3,8 +3,8 @@
 #ifndef PITH_COMMANDS_H
 #define PITH_COMMANDS_H
 
-#include "container.h"
-#include "error.h"
+#include "../container.h"
+#include "../error.h"
 
 typedef int (*pith_command_fn)(struct pith_globals *g, int argc, char **argv, struct pith_error *err);
 
