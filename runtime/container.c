@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "../config/spec.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "procfs.h"
 

@@ -23,7 +23,7 @@
 #include <dirent.h>
 
 #include "caps.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "hooks.h"
 #include "init.h"

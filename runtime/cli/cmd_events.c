@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../cgroup.h"
+#include "../cgroup/cgroup.h"
 #include "commands.h"
 #include "../container.h"
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "../caps.h"
-#include "../cgroup.h"
+#include "../cgroup/cgroup.h"
 #include "../cleanup.h"
 #include "commands.h"
 #include "../container.h"

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../cgroup.h"
+#include "../cgroup/cgroup.h"
 #include "commands.h"
 #include "../container.h"
 

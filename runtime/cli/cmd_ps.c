@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../cgroup.h"
+#include "../cgroup/cgroup.h"
 #include "../cleanup.h"
 #include "commands.h"
 #include "../container.h"

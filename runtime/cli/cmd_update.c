@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cgroup.h"
+#include "../cgroup/cgroup.h"
 #include "commands.h"
 #include "../container.h"
 

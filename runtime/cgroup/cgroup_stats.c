@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 static json_t *u64(uint64_t v)
 {

@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
-#include "paths.h"
-#include "rootfs.h"
+#include "../cleanup.h"
+#include "../paths.h"
+#include "../rootfs.h"
 
 #define BASE_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 

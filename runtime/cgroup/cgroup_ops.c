@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 static void sleep_ms(long ms)
 {

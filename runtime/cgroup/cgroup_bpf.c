@@ -20,7 +20,7 @@
 #include <linux/bpf.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 static uint64_t ptr_u64(const void *p)
 {

@@ -15,8 +15,8 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "error.h"
-#include "../config/spec.h"
+#include "../error.h"
+#include "../../config/spec.h"
 
 struct cgroup;   /* opaque: layout, and the leaf's path in each hierarchy */
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #define W(fd, file, what, ...) cgroup_writef(fd, file, what, err, __VA_ARGS__)
 

@@ -19,7 +19,7 @@
 #include <linux/magic.h>
 
 #include "cgroup.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #define CG_HOST_ROOT "/sys/fs/cgroup"
 
