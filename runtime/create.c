@@ -33,7 +33,7 @@
 #include "process.h"
 #include "procfs.h"
 #include "rootfs.h"
-#include "seccomp.h"
+#include "seccomp/seccomp.h"
 #include "sync.h"
 #include "terminal.h"
 #include "userns.h"

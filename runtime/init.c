@@ -25,7 +25,7 @@
 #include "lsm.h"
 #include "process.h"
 #include "rootfs.h"
-#include "seccomp.h"
+#include "seccomp/seccomp.h"
 #include "sync.h"
 #include "passwd.h"
 #include "terminal.h"

@@ -29,7 +29,7 @@
 #include "../passwd.h"
 #include "../process.h"
 #include "../procfs.h"
-#include "../seccomp.h"
+#include "../seccomp/seccomp.h"
 #include "../sync.h"
 #include "../terminal.h"
 

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "../../config/spec.h"
-#include "../../runtime/seccomp.h"
-#include "../../runtime/seccomp_cache.h"
-#include "../../runtime/sha256.h"
+#include "../../runtime/seccomp/seccomp.h"
+#include "../../runtime/seccomp/seccomp_cache.h"
+#include "../../runtime/seccomp/sha256.h"
 
 /* ---------- a classic-BPF interpreter for seccomp programs ---------- */
 

@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../cleanup.h"
 #include "seccomp.h"
 #include "seccomp_cache.h"
 #include "seccomp_enosys.h"

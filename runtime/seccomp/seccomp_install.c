@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../cleanup.h"
 #include "seccomp.h"
 
 int seccomp_program_install(const struct seccomp_program *p, struct pith_error *err)

@@ -1,5 +1,5 @@
 #include "sha256.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <errno.h>
 #include <stdbool.h>

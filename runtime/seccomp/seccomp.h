@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <linux/filter.h>
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 struct seccomp_program {
 	struct sock_filter *filter;   /* owned; release with seccomp_program_release */
