@@ -32,7 +32,7 @@
 #include "net.h"
 #include "process.h"
 #include "procfs.h"
-#include "rootfs.h"
+#include "mount/rootfs.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"
 #include "terminal.h"

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "paths.h"
+#include "mount/paths.h"
 #include "process.h"
 
-#include "openat2_compat.h"
+#include "mount/openat2_compat.h"
 
 int passwd_parse_id(const char *s, uint32_t *out)
 {

@@ -28,8 +28,8 @@
 
 #include "cgroup.h"
 #include "../cleanup.h"
-#include "../paths.h"
-#include "../rootfs.h"
+#include "../mount/paths.h"
+#include "../mount/rootfs.h"
 
 #define BASE_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "error.h"
-#include "../config/spec.h"
+#include "../error.h"
+#include "../../config/spec.h"
 
 struct cgroup;
 

@@ -5,7 +5,7 @@
  * user namespace mknod of a device is refused, so the host's node is bound
  * onto an empty file instead (as runc and crun do). */
 #include "rootfs.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 #include "paths.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 #include "paths.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../cleanup.h"
 #include "rootfs.h"
 
 static int write_map(pid_t pid, const char *file, const struct spec_id_mappings *m)

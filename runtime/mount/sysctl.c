@@ -2,7 +2,7 @@
  * its own are allowed (runc's rules), so a container config can never set a
  * host-wide kernel parameter. Checked in the parent, written by the init. */
 #include "rootfs.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* The container's filesystem, in the order rootfs.h describes. */
 #include "rootfs.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 #include "paths.h"
 
 #include <errno.h>

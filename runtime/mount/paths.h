@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "../error.h"
 
 enum {
 	PATH_CREATE_DIR = 1 << 0,    /* create missing components as directories (0755) */

@@ -7,8 +7,8 @@
  * Re-resolution of the destination happens only when a mount must be
  * changed after it was made (propagation, tmpcopyup, recursive attributes). */
 #include "rootfs.h"
-#include "cgroup/cgroup.h"
-#include "cleanup.h"
+#include "../cgroup/cgroup.h"
+#include "../cleanup.h"
 #include "paths.h"
 
 #include <errno.h>

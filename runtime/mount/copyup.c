@@ -4,7 +4,7 @@
  * opened relative to its directory fd with O_NOFOLLOW: a symlink in the
  * image is copied as a symlink, never followed. */
 #include "rootfs.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>
