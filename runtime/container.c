@@ -18,7 +18,7 @@
 #include "../config/spec.h"
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
-#include "procfs.h"
+#include "process/procfs.h"
 
 const char *container_status_name(enum container_status s)
 {

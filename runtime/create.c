@@ -22,20 +22,20 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include "caps.h"
+#include "process/caps.h"
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
-#include "lsm.h"
+#include "process/lsm.h"
 #include "net.h"
-#include "process.h"
-#include "procfs.h"
+#include "process/process.h"
+#include "process/procfs.h"
 #include "mount/rootfs.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"
-#include "terminal.h"
+#include "process/terminal.h"
 #include "userns.h"
 
 #ifndef CLONE_NEWTIME

@@ -5,7 +5,7 @@
  *   -> RUNTIME delete --force -> exit file -> exit with the container's status
  */
 #include "shim.h"
-#include "../runtime/fd_close.h"
+#include "../runtime/process/fd_close.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -19,19 +19,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../caps.h"
+#include "../process/caps.h"
 #include "../cgroup/cgroup.h"
 #include "../cleanup.h"
 #include "commands.h"
 #include "../container.h"
 #include "../create.h"
-#include "../lsm.h"
-#include "../passwd.h"
-#include "../process.h"
-#include "../procfs.h"
+#include "../process/lsm.h"
+#include "../process/passwd.h"
+#include "../process/process.h"
+#include "../process/procfs.h"
 #include "../seccomp/seccomp.h"
 #include "../sync.h"
-#include "../terminal.h"
+#include "../process/terminal.h"
 
 struct exec_opts {
 	const char *process_file;

@@ -22,10 +22,10 @@
 #include "../container.h"
 #include "../create.h"
 #include "../log.h"
-#include "../process.h"
+#include "../process/process.h"
 #include "run_tty.h"
-#include "../signals.h"
-#include "../terminal.h"
+#include "../process/signals.h"
+#include "../process/terminal.h"
 
 static int want_id(int argc, char **argv, const char *cmd, const char **id, struct pith_error *err)
 {

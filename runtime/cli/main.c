@@ -11,7 +11,7 @@
 #include "../../config/spec.h"
 #include "commands.h"
 #include "../log.h"
-#include "../sealed_exe.h"
+#include "../process/sealed_exe.h"
 
 struct command {
 	const char *name;

@@ -2,7 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "../../runtime/signals.h"
+#include "../../runtime/process/signals.h"
 
 static int parse_ok(const char *s)
 {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 int process_check_rlimits(const struct spec_process *p, struct pith_error *err);
 int process_apply_rlimits(const struct spec_process *p, struct pith_error *err);

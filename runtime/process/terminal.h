@@ -20,8 +20,8 @@
 #ifndef PITH_TERMINAL_H
 #define PITH_TERMINAL_H
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 /* Open a new pty from ptmx_path (O_RDWR|O_NOCTTY|O_CLOEXEC), unlock it, get
  * the peer with TIOCGPTPEER (or, on kernels before 4.13, by opening its

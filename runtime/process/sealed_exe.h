@@ -2,7 +2,7 @@
 #ifndef PITH_SEALED_EXE_H
 #define PITH_SEALED_EXE_H
 
-#include "error.h"
+#include "../error.h"
 
 /* Returns 0 when /proc/self/exe already is a sealed memfd; otherwise copies
  * the binary into one, seals it and execs it with the same argv and

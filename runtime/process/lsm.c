@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "cleanup.h"
-#include "log.h"
+#include "../cleanup.h"
+#include "../log.h"
 
 static bool apparmor_enabled(void)
 {

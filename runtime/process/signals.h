@@ -2,7 +2,7 @@
 #ifndef PITH_SIGNALS_H
 #define PITH_SIGNALS_H
 
-#include "error.h"
+#include "../error.h"
 
 /* Parse a signal given on the command line: a name with or without the SIG
  * prefix in any case ("KILL", "SIGKILL", "sigterm", like runc, which

@@ -7,8 +7,8 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 struct passwd_user {
 	uint32_t uid;

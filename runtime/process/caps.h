@@ -7,8 +7,8 @@
 #ifndef PITH_CAPS_H
 #define PITH_CAPS_H
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 /* PR_CAPBSET_DROP every capability this kernel knows that is not in c->bounding. */
 int caps_drop_bounding(const struct spec_capabilities *c, struct pith_error *err);

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "../config/spec.h"
-#include "error.h"
+#include "../../config/spec.h"
+#include "../error.h"
 
 /* /sys/fs/selinux is there. */
 bool lsm_selinux_enabled(void);

@@ -13,11 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "mount/paths.h"
+#include "../cleanup.h"
+#include "../mount/paths.h"
 #include "process.h"
 
-#include "mount/openat2_compat.h"
+#include "../mount/openat2_compat.h"
 
 int passwd_parse_id(const char *s, uint32_t *out)
 {

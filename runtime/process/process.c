@@ -35,7 +35,7 @@ struct pith_sched_attr {
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mount/paths.h"
+#include "../mount/paths.h"
 
 
 int process_apply_rlimits(const struct spec_process *p, struct pith_error *err)
