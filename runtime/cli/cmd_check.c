@@ -1,7 +1,7 @@
 /* pith check [--board NAME|PATH] [--proc DIR] [--sys DIR]: a preflight that
  * says what this kernel and board support, each problem with its fix. Exit 0
  * when a container with the default spec can run here, 1 when it cannot. */
-#include "../check.h"
+#include "../check/check.h"
 #include "commands.h"
 
 #include <getopt.h>

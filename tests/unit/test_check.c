@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/check.h"
+#include "../../runtime/check/check.h"
 #include "../../runtime/cli/commands.h"
 
 static char tree[256];

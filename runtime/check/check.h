@@ -4,7 +4,7 @@
 #define PITH_CHECK_H
 
 #include <stdbool.h>
-#include "error.h"
+#include "../error.h"
 
 enum check_status { CHECK_OK, CHECK_INFO, CHECK_WARN, CHECK_MISSING };
 

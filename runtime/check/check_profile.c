@@ -2,7 +2,7 @@
  * boards/profiles/ (installed to PREFIX/share/pith/boards). They add the
  * board's expectations and replace generic fixes with the exact ones. */
 #include "check.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

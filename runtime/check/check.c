@@ -2,7 +2,7 @@
  * so tests can aim them at fake trees; the syscall and personality probes
  * only run when env->live (they describe this process's kernel, not a tree). */
 #include "check.h"
-#include "cleanup.h"
+#include "../cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
