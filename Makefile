@@ -55,7 +55,9 @@ CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(CLI_OBJ),$(RUNTIME_OBJ))
 # The verbs without main: what the unit tests that drive a verb (pith check) link.
 VERB_OBJ    := $(filter-out $(BUILD)/runtime/cli/main.o,$(CLI_OBJ))
-SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/process/fd_close.o
+# The shim shares the runtime's error type, fd closing and signal names: objects that need only libc.
+SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/process/fd_close.o \
+	$(BUILD)/runtime/process/signals.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
 IMAGE_PC    := libarchive libcrypto jansson

@@ -1,5 +1,6 @@
 /* Command line of the supervisor. */
 #include "shim.h"
+#include "../runtime/process/signals.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -7,43 +8,25 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-static const struct { int sig; const char *name; } signal_names[] = {
-	{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" }, { SIGILL, "ILL" },
-	{ SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" }, { SIGBUS, "BUS" }, { SIGFPE, "FPE" },
-	{ SIGKILL, "KILL" }, { SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
-	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" }, { SIGCHLD, "CHLD" },
-	{ SIGCONT, "CONT" }, { SIGSTOP, "STOP" }, { SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" },
-	{ SIGTTOU, "TTOU" }, { SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
-	{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" }, { SIGWINCH, "WINCH" }, { SIGIO, "IO" },
-	{ SIGPWR, "PWR" }, { SIGSYS, "SYS" },
-};
-
-/* "TERM", "SIGTERM", "15"; returns 0 when unknown. */
+/* The runtime's table (runtime/process/signals.c), so the shim takes every
+ * name `pith kill` takes: "TERM", "SIGTERM", "15", "RTMIN+3", "SIGRTMAX-2";
+ * returns 0 when unknown. */
 int shim_parse_signal(const char *s)
 {
-	if (!s || !*s)
+	struct pith_error ignored = { 0 };
+	int sig = 0;
+	if (!s || signal_parse(s, &sig, &ignored) < 0)
 		return 0;
-	if (s[0] >= '0' && s[0] <= '9') {
-		char *end;
-		long v = strtol(s, &end, 10);
-		return (*end || v <= 0 || v >= NSIG) ? 0 : (int)v;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
-		if (strcasecmp(s, signal_names[i].name) == 0)
-			return signal_names[i].sig;
-	return 0;
+	return sig;
 }
 
+/* Without the SIG prefix ("TERM", "RTMIN+3"); "?" for a number no name
+ * stands for. */
 const char *shim_signal_name(int sig)
 {
-	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
-		if (signal_names[i].sig == sig)
-			return signal_names[i].name;
-	return "?";
+	const char *name = signal_name(sig);
+	return name ? name + 3 : "?";
 }
 
 void shim_usage(FILE *f)
