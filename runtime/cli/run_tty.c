@@ -1,3 +1,4 @@
+/* pith run's own terminal: the pty master joined to pith's stdin/stdout (run_tty.h). */
 #include "run_tty.h"
 
 #include <errno.h>

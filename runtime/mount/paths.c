@@ -1,3 +1,4 @@
+/* Path resolution inside a container's root that never leaves it (paths.h). */
 #include "paths.h"
 #include "../cleanup.h"
 

@@ -1,3 +1,4 @@
+/* AppArmor and SELinux labels for the container's process (lsm.h). */
 #include "lsm.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Small readers of /proc/<pid> files: the start time that pins a process's identity (procfs.h). */
 #include "procfs.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Signal names and numbers, shared by `pith kill` and pith-shim (signals.h). */
 #include "signals.h"
 
 #include <ctype.h>

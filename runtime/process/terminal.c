@@ -1,3 +1,4 @@
+/* process.terminal: the pty made in the container and its master sent to --console-socket (terminal.h). */
 #include "terminal.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SHA-256 through the kernel's AF_ALG hash socket, for the seccomp cache key (sha256.h). */
 #include "sha256.h"
 #include "../cleanup.h"
 
