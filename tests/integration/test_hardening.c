@@ -9,6 +9,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,4 +324,144 @@ Test(hardening, shim_init_keeps_relative_bind_sources_in_the_bundle)
 	cr_expect(got && strcmp(got, "from the bundle\n") == 0, "the container read: %s", got ? got : "(nothing)");
 	free(got);
 	shim_env_cleanup(&e);
+}
+
+/* ---------- the cgroup mount against a symlink swapped in at the last moment ---------- */
+
+/* A seccomp agent for this test process and everything it starts: every
+ * mount(2) and open stops until the agent answers "continue". When the
+ * container's init is about to mount on the cgroup destination, the agent
+ * moves the directory away and leaves a symlink to a host directory in its
+ * place (what a second container sharing the rootfs could do, CVE-2021-30465):
+ * a mount by path string follows it, a mount on the destination's fd does
+ * not. At that process's next stop the mount has happened: the agent keeps
+ * its mountinfo (rendered from the host's root: no pivot_root yet). */
+struct swap_agent {
+	int fd;
+	int handover[2];   /* the listener reaches the thread, which must predate the filter */
+	char dest[PATH_MAX + 16], moved[PATH_MAX + 16], outside[PATH_MAX + 16];
+	pid_t swapped;
+	char *mountinfo;
+};
+
+/* The mount target of a stopped call: the string, or where /proc/self/fd/N points. */
+static bool mount_target_is(pid_t pid, uint64_t addr, const char *want)
+{
+	char mem[64], s[PATH_MAX] = "";
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)pid);
+	int fd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = pread(fd, s, sizeof(s) - 1, (off_t)addr);
+	close(fd);
+	if (n <= 0)
+		return false;
+	s[n] = '\0';
+	if (strncmp(s, "/proc/self/fd/", 14) == 0) {
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/%d/fd/%.20s", (int)pid, s + 14);
+		ssize_t l = readlink(link, s, sizeof(s) - 1);
+		if (l <= 0)
+			return false;
+		s[l] = '\0';
+	}
+	return strcmp(s, want) == 0;
+}
+
+static void *swap_agent_main(void *arg)
+{
+	struct swap_agent *a = arg;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	if (read(a->handover[0], &a->fd, sizeof(a->fd)) != sizeof(a->fd) ||
+	    seccomp_notify_alloc(&req, &resp) < 0)
+		return NULL;
+	for (;;) {
+		memset(req, 0, sizeof(*req));
+		if (seccomp_notify_receive(a->fd, req) < 0)
+			continue;
+		if (!a->swapped && req->data.nr == SYS_mount &&
+		    mount_target_is(req->pid, req->data.args[1], a->dest)) {
+			if (rename(a->dest, a->moved) == 0 && symlink(a->outside, a->dest) == 0)
+				a->swapped = (pid_t)req->pid;
+		} else if (a->swapped == (pid_t)req->pid && !a->mountinfo) {
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)req->pid);
+			a->mountinfo = h_read_file(path);
+		}
+		resp->id = req->id;
+		resp->val = 0;
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		seccomp_notify_respond(a->fd, resp); /* ENOENT: the caller died meanwhile */
+	}
+	return NULL;
+}
+
+/* From here on this thread and its children stop at mount and open. The
+ * agent (a thread started before the filter, so not under it) runs until
+ * the test process exits: nothing else would answer. */
+static void start_swap_agent(struct swap_agent *a)
+{
+	pthread_t t;
+	cr_assert_eq(pipe2(a->handover, O_CLOEXEC), 0);
+	cr_assert_eq(pthread_create(&t, NULL, swap_agent_main, a), 0);
+	pthread_detach(t);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	cr_assert(ctx);
+	cr_assert_eq(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), 0);
+	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mount), 0), 0);
+	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0), 0);
+	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat2), 0), 0);
+	cr_assert_eq(seccomp_load(ctx), 0);
+	int fd = seccomp_notify_fd(ctx);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(a->handover[1], &fd, sizeof(fd)), (ssize_t)sizeof(fd));
+}
+
+/* A mount point, as mountinfo's fifth field. */
+static bool mounted_at(const char *mountinfo, const char *path)
+{
+	char needle[PATH_MAX + 2];
+	snprintf(needle, sizeof(needle), " %s ", path);
+	return strstr(mountinfo, needle) != NULL;
+}
+
+Test(hardening, cgroup_mount_follows_no_symlink_swapped_in_before_it)
+{
+	static struct swap_agent a;
+	struct bundle b;
+	h_bundle_init(&b, "cgswap");
+	char rootfs[PATH_MAX], bundle[PATH_MAX];
+	cr_assert(realpath(sec_private_rootfs(&b), rootfs) && realpath(b.dir, bundle));
+	snprintf(a.dest, sizeof(a.dest), "%s/cg", rootfs);
+	snprintf(a.moved, sizeof(a.moved), "%s/cg.moved", rootfs);
+	snprintf(a.outside, sizeof(a.outside), "%s/outside", bundle); /* next to the rootfs */
+	cr_assert_eq(mkdir(a.dest, 0755), 0);
+	cr_assert_eq(mkdir(a.outside, 0755), 0);
+	json_array_append_new(json_object_get(b.config, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", "/cg", "type", "cgroup",
+					"source", "cgroup", "options", "nosuid", "noexec", "nodev", "ro"));
+	h_bundle_write(&b);
+
+	start_swap_agent(&a);
+	struct run_result r = h_pith("create", "--bundle", b.dir, b.id, NULL);
+	cr_assert(a.swapped, "the init never mounted on %s (create: %d %s)", a.dest, r.status, r.err);
+	cr_assert(a.mountinfo, "no stop of the init after its cgroup mount (create: %d %s)", r.status, r.err);
+	cr_expect_not(mounted_at(a.mountinfo, a.outside),
+		      "the cgroup mount followed the symlink to %s:\n%s", a.outside, a.mountinfo);
+	cr_expect(mounted_at(a.mountinfo, a.moved), "nothing on the destination's own directory %s:\n%s",
+		  a.moved, a.mountinfo);
+	/* The reopen through the confined resolver meets the symlink: create
+	 * refuses, naming the mount, and leaves nothing. */
+	cr_expect_neq(r.status, 0, "create went on past a swapped destination");
+	cr_expect(strstr(r.err, "/cg"), "the error does not name the mount: %s", r.err);
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/%s", h_root(), b.id);
+	cr_expect_not(h_path_exists(dir), "state dir left behind");
+	cr_expect_eq(h_count_mounts(b.id), 0, "mounts left behind");
+	free(a.mountinfo);
+	h_result_free(&r);
+	unlink(a.dest);
+	h_bundle_cleanup(&b);
 }
