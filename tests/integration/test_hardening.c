@@ -326,19 +326,67 @@ Test(hardening, shim_init_keeps_relative_bind_sources_in_the_bundle)
 	shim_env_cleanup(&e);
 }
 
+/* ---------- windows held open by a seccomp agent ---------- */
+
+/* A seccomp user-notify agent for this test thread and everything it
+ * starts: each listed syscall stops until the agent has run on_stop and
+ * answered "continue". It is a thread started before the filter (so not
+ * under it) and runs until the test process exits: nothing else answers. */
+struct stop_agent {
+	int handover[2];
+	void (*on_stop)(void *arg, const struct seccomp_notif *req);
+	void *arg;
+};
+
+static void *stop_agent_main(void *arg)
+{
+	struct stop_agent *a = arg;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	int fd;
+	if (read(a->handover[0], &fd, sizeof(fd)) != sizeof(fd) || seccomp_notify_alloc(&req, &resp) < 0)
+		return NULL;
+	for (;;) {
+		memset(req, 0, sizeof(*req));
+		if (seccomp_notify_receive(fd, req) < 0)
+			continue;
+		a->on_stop(a->arg, req);
+		resp->id = req->id;
+		resp->val = 0;
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		seccomp_notify_respond(fd, resp); /* ENOENT: the caller died meanwhile */
+	}
+	return NULL;
+}
+
+static void start_stop_agent(struct stop_agent *a, const int *syscalls, size_t n)
+{
+	pthread_t t;
+	cr_assert_eq(pipe2(a->handover, O_CLOEXEC), 0);
+	cr_assert_eq(pthread_create(&t, NULL, stop_agent_main, a), 0);
+	pthread_detach(t);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	cr_assert(ctx);
+	cr_assert_eq(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, syscalls[i], 0), 0, "syscall %d", syscalls[i]);
+	cr_assert_eq(seccomp_load(ctx), 0);
+	int fd = seccomp_notify_fd(ctx);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(a->handover[1], &fd, sizeof(fd)), (ssize_t)sizeof(fd));
+}
+
 /* ---------- the cgroup mount against a symlink swapped in at the last moment ---------- */
 
-/* A seccomp agent for this test process and everything it starts: every
- * mount(2) and open stops until the agent answers "continue". When the
- * container's init is about to mount on the cgroup destination, the agent
- * moves the directory away and leaves a symlink to a host directory in its
- * place (what a second container sharing the rootfs could do, CVE-2021-30465):
- * a mount by path string follows it, a mount on the destination's fd does
- * not. At that process's next stop the mount has happened: the agent keeps
- * its mountinfo (rendered from the host's root: no pivot_root yet). */
-struct swap_agent {
-	int fd;
-	int handover[2];   /* the listener reaches the thread, which must predate the filter */
+/* When the container's init is about to mount on the cgroup destination,
+ * the agent moves the directory away and leaves a symlink to a host
+ * directory in its place (what a second container sharing the rootfs could
+ * do, CVE-2021-30465): a mount by path string follows it, a mount on the
+ * destination's fd does not. At that process's next stop the mount has
+ * happened: the agent keeps its mountinfo (from the host's root: no
+ * pivot_root yet). */
+struct swap_state {
 	char dest[PATH_MAX + 16], moved[PATH_MAX + 16], outside[PATH_MAX + 16];
 	pid_t swapped;
 	char *mountinfo;
@@ -368,55 +416,17 @@ static bool mount_target_is(pid_t pid, uint64_t addr, const char *want)
 	return strcmp(s, want) == 0;
 }
 
-static void *swap_agent_main(void *arg)
+static void swap_on_stop(void *arg, const struct seccomp_notif *req)
 {
-	struct swap_agent *a = arg;
-	struct seccomp_notif *req;
-	struct seccomp_notif_resp *resp;
-	if (read(a->handover[0], &a->fd, sizeof(a->fd)) != sizeof(a->fd) ||
-	    seccomp_notify_alloc(&req, &resp) < 0)
-		return NULL;
-	for (;;) {
-		memset(req, 0, sizeof(*req));
-		if (seccomp_notify_receive(a->fd, req) < 0)
-			continue;
-		if (!a->swapped && req->data.nr == SYS_mount &&
-		    mount_target_is(req->pid, req->data.args[1], a->dest)) {
-			if (rename(a->dest, a->moved) == 0 && symlink(a->outside, a->dest) == 0)
-				a->swapped = (pid_t)req->pid;
-		} else if (a->swapped == (pid_t)req->pid && !a->mountinfo) {
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)req->pid);
-			a->mountinfo = h_read_file(path);
-		}
-		resp->id = req->id;
-		resp->val = 0;
-		resp->error = 0;
-		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		seccomp_notify_respond(a->fd, resp); /* ENOENT: the caller died meanwhile */
+	struct swap_state *w = arg;
+	if (!w->swapped && req->data.nr == SYS_mount && mount_target_is(req->pid, req->data.args[1], w->dest)) {
+		if (rename(w->dest, w->moved) == 0 && symlink(w->outside, w->dest) == 0)
+			w->swapped = (pid_t)req->pid;
+	} else if (w->swapped == (pid_t)req->pid && !w->mountinfo) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)req->pid);
+		w->mountinfo = h_read_file(path);
 	}
-	return NULL;
-}
-
-/* From here on this thread and its children stop at mount and open. The
- * agent (a thread started before the filter, so not under it) runs until
- * the test process exits: nothing else would answer. */
-static void start_swap_agent(struct swap_agent *a)
-{
-	pthread_t t;
-	cr_assert_eq(pipe2(a->handover, O_CLOEXEC), 0);
-	cr_assert_eq(pthread_create(&t, NULL, swap_agent_main, a), 0);
-	pthread_detach(t);
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	cr_assert(ctx);
-	cr_assert_eq(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), 0);
-	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mount), 0), 0);
-	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 0), 0);
-	cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat2), 0), 0);
-	cr_assert_eq(seccomp_load(ctx), 0);
-	int fd = seccomp_notify_fd(ctx);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(a->handover[1], &fd, sizeof(fd)), (ssize_t)sizeof(fd));
 }
 
 /* A mount point, as mountinfo's fifth field. */
@@ -429,7 +439,9 @@ static bool mounted_at(const char *mountinfo, const char *path)
 
 Test(hardening, cgroup_mount_follows_no_symlink_swapped_in_before_it)
 {
-	static struct swap_agent a;
+	static struct swap_state a;
+	static struct stop_agent agent = { .on_stop = swap_on_stop, .arg = &a };
+	static const int stops[] = { SCMP_SYS(mount), SCMP_SYS(openat), SCMP_SYS(openat2) };
 	struct bundle b;
 	h_bundle_init(&b, "cgswap");
 	char rootfs[PATH_MAX], bundle[PATH_MAX];
@@ -444,7 +456,7 @@ Test(hardening, cgroup_mount_follows_no_symlink_swapped_in_before_it)
 					"source", "cgroup", "options", "nosuid", "noexec", "nodev", "ro"));
 	h_bundle_write(&b);
 
-	start_swap_agent(&a);
+	start_stop_agent(&agent, stops, sizeof(stops) / sizeof(stops[0]));
 	struct run_result r = h_pith("create", "--bundle", b.dir, b.id, NULL);
 	cr_assert(a.swapped, "the init never mounted on %s (create: %d %s)", a.dest, r.status, r.err);
 	cr_assert(a.mountinfo, "no stop of the init after its cgroup mount (create: %d %s)", r.status, r.err);
@@ -464,4 +476,46 @@ Test(hardening, cgroup_mount_follows_no_symlink_swapped_in_before_it)
 	h_result_free(&r);
 	unlink(a.dest);
 	h_bundle_cleanup(&b);
+}
+
+/* ---------- the shim's console socket ---------- */
+
+/* Its mode at the first stop of anyone after it exists: the shim stops at
+ * every bind, chmod, umask and listen, so a chmod after bind is caught with
+ * the socket still at the umask's mode, before the chmod runs. */
+struct sock_watch {
+	char path[200];
+	mode_t mode;
+	long nr;
+};
+
+static void sock_on_stop(void *arg, const struct seccomp_notif *req)
+{
+	struct sock_watch *w = arg;
+	struct stat st;
+	if (w->nr < 0 && lstat(w->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		w->mode = st.st_mode & 07777;
+		w->nr = req->data.nr;
+	}
+}
+
+Test(hardening, shim_console_socket_is_private_from_its_bind)
+{
+	static struct sock_watch w = { .nr = -1 };
+	static struct stop_agent agent = { .on_stop = sock_on_stop, .arg = &w };
+	static const int stops[] = { SCMP_SYS(bind), SCMP_SYS(chmod), SCMP_SYS(fchmodat), SCMP_SYS(fchmod),
+				     SCMP_SYS(umask), SCMP_SYS(listen) };
+	struct shim_env e;
+	shim_env_init(&e, "consock");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "exit 0", .terminal = true });
+	snprintf(w.path, sizeof(w.path), "%s/console.sock", e.run_dir);
+	umask(0); /* a supervisor's umask may be 0: a bind under it gives 0777 */
+	start_stop_agent(&agent, stops, sizeof(stops) / sizeof(stops[0]));
+	const char *fg[] = { "--foreground", "--log", "none", NULL };
+	cr_expect_eq(shim_env_run(&e, fg), 0, "the container failed");
+	cr_assert_geq(w.nr, 0, "no stop saw %s", w.path);
+	/* connect(2) needs write permission: none for group or others */
+	cr_expect_eq(w.mode & 077, 0, "%s was %04o at its first stop (syscall %ld), before any chmod could run",
+		     w.path, (unsigned)w.mode, w.nr);
+	shim_env_cleanup(&e);
 }
