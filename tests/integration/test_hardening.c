@@ -519,3 +519,34 @@ Test(hardening, shim_console_socket_is_private_from_its_bind)
 		     w.path, (unsigned)w.mode, w.nr);
 	shim_env_cleanup(&e);
 }
+
+/* ---------- pith-shim --init and the bundle the runtime reports ---------- */
+
+/* The runtime runs a private copy of config.json (pith-init as PID 1), but
+ * the bundle is still the user's: `state` and the hooks' state say so, not
+ * the shim's run dir. */
+Test(hardening, shim_init_reports_the_users_bundle)
+{
+	struct shim_env e;
+	shim_env_init(&e, "initbundle");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "touch /out/ready; exec sleep 100" });
+	const char *extra[] = { "--init", NULL };
+	cr_assert_eq(shim_env_run(&e, extra), 0, "the shim did not start the container");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/ready", e.out);
+	cr_assert(shimt_wait_file(path, 5000), "the container never got ready");
+	char *const argv[] = { (char *)shim_test_runtime(), "--root", e.root, "state", e.id, NULL };
+	struct run_result r = h_run(argv, 10);
+	cr_assert_eq(r.status, 0, "state: %s", r.err);
+	json_t *st = json_loads(r.out, 0, NULL);
+	cr_assert(st, "state printed: %s", r.out);
+	char want[PATH_MAX];
+	cr_assert(realpath(e.bundle, want));
+	const char *got = json_string_value(json_object_get(st, "bundle"));
+	cr_expect(got && strcmp(got, want) == 0, "state.bundle is %s, not the user's %s", got ? got : "(none)", want);
+	json_decref(st);
+	h_result_free(&r);
+	const char *stop[] = { "stop", "0", NULL };
+	shim_env_ctl(&e, NULL, 0, stop);
+	shim_env_cleanup(&e);
+}
