@@ -83,7 +83,9 @@ static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
 	if (!realpath(b, x->bundle))
 		return pith_fail(err, errno, "bundle %s", b);
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/config.json", x->bundle) >= (int)sizeof(path))
+	const char *cfg = x->o->config ? x->o->config : "config.json";
+	if (snprintf(path, sizeof(path), "%s%s%s", cfg[0] == '/' ? "" : x->bundle, cfg[0] == '/' ? "" : "/",
+		     cfg) >= (int)sizeof(path))
 		return pith_fail(err, ENAMETOOLONG, "bundle %s", x->bundle);
 	if (spec_load_file(path, "config.json", &x->spec, err) < 0)
 		return -1;

@@ -11,6 +11,7 @@
 struct create_opts {
 	const char *id;
 	const char *bundle;          /* NULL: the current directory */
+	const char *config;          /* --config, relative to the bundle; NULL: config.json */
 	const char *pid_file;
 	const char *console_socket;
 	int *own_terminal;           /* pith run: when process.terminal and no console socket,

@@ -178,6 +178,16 @@ static int write_spliced(const char *path, const char *s, size_t len, struct spl
 	return shim_write_file_atomic(path, out, o, err);
 }
 
+/* Runtimes that take crun's --config (pith, crun) keep the user's bundle as
+ * theirs, so `state` and the hooks report it; others (runc) get the private
+ * directory as the bundle. */
+static bool runtime_takes_config(const char *runtime)
+{
+	const char *b = strrchr(runtime, '/');
+	b = b ? b + 1 : runtime;
+	return strncmp(b, "pith", 4) == 0 || strncmp(b, "crun", 4) == 0;
+}
+
 static int make_init_bundle(struct shim *s, const char *c, size_t len, struct jspan top,
 			    struct jspan args, const char *bundle, struct pith_error *err)
 {
@@ -230,7 +240,12 @@ static int make_init_bundle(struct shim *s, const char *c, size_t len, struct js
 		free(texts[i]);
 	if (r < 0)
 		return -1;
-	snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
+	if (runtime_takes_config(s->runtime)) {
+		snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
+		snprintf(s->config, sizeof(s->config), "%s", path);
+	} else {
+		snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
+	}
 	return 0;
 }
 

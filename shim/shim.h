@@ -95,6 +95,7 @@ struct shim {
 	char socket_path[108];
 	char runtime[SHIM_PATH_MAX];
 	char bundle[SHIM_PATH_MAX];    /* the bundle given to the runtime */
+	char config[SHIM_PATH_MAX];    /* --init: its --config (the private copy); "" for none */
 	bool terminal;                 /* process.terminal in the config */
 
 	int epfd, sigfd, pidfd, ctl_fd, stop_timer, backoff_timer, console_master;

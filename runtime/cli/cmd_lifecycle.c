@@ -50,11 +50,12 @@ static int help(const char *text)
 
 /* ---------- create / run option parsing (shared) ---------- */
 
-enum { OPT_BUNDLE = 'b', OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_NO_SUBREAPER, OPT_HELP = 'h' };
+enum { OPT_BUNDLE = 'b', OPT_CONFIG = 'f', OPT_DETACH = 'd', OPT_HELP = 'h', OPT_PID_FILE = 256, OPT_CONSOLE,
+       OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_KEEP, OPT_NO_SUBREAPER };
 
 static const struct option create_opts_table[] = {
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 	{ "console-socket", required_argument, NULL, OPT_CONSOLE },
 	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE },
@@ -71,6 +72,7 @@ static const char create_help[] =
 	"usage: pith create [options] ID\n\n"
 	"Create a container from an OCI bundle; it waits for 'pith start'.\n\n"
 	"  -b, --bundle DIR          bundle directory (default: current directory)\n"
+	"  -f, --config FILE         the config instead of DIR/config.json (relative: to DIR)\n"
 	"  --pid-file FILE           write the init's pid to FILE\n"
 	"  --console-socket PATH     send the pty master to this unix socket (process.terminal)\n"
 	"  --preserve-fds N          pass fds 3..3+N-1 to the container\n"
@@ -82,6 +84,7 @@ static const char run_help[] =
 	"Create and start a container; wait for it and exit with its status (128+N for signal N),\n"
 	"then delete it.\n\n"
 	"  -b, --bundle DIR          bundle directory (default: current directory)\n"
+	"  -f, --config FILE         the config instead of DIR/config.json (relative: to DIR)\n"
 	"  -d, --detach              return once the container is running\n"
 	"  --keep                    do not delete the container after it exits\n"
 	"  --pid-file FILE           write the init's pid to FILE\n"
@@ -98,9 +101,10 @@ static int parse_create(int argc, char **argv, const char *cmd, struct create_op
 			struct pith_error *err)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, rf ? "+b:dh" : "+b:h", create_opts_table, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, rf ? "+b:f:dh" : "+b:f:h", create_opts_table, NULL)) != -1) {
 		switch (c) {
 		case OPT_BUNDLE: o->bundle = optarg; break;
+		case OPT_CONFIG: o->config = optarg; break;
 		case OPT_PID_FILE: o->pid_file = optarg; break;
 		case OPT_CONSOLE: o->console_socket = optarg; break;
 		case OPT_PRESERVE: {
