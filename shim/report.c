@@ -17,16 +17,29 @@ static const char *state_name(enum shim_state st)
 	return "unknown";
 }
 
+/* --image: where an update is (the running image's digest is beside it). */
+static const char *update_state(const struct shim *s)
+{
+	if (s->img.pull_pid)
+		return "pulling";
+	if (s->img.switching)
+		return "switching";
+	return s->img.probation ? "probation" : "idle";
+}
+
 int shim_status_json(const struct shim *s, char *buf, size_t cap)
 {
-	char id[300], started[64];
+	char id[300], started[64], image[512] = "";
 	shim_json_escape(id, sizeof(id), s->o.id, strlen(s->o.id));
 	shim_format_time(s->started_at_ns, started, sizeof(started));
+	if (s->o.image)
+		snprintf(image, sizeof(image), ",\"image\":\"%s\",\"update\":\"%s\",\"rollbacks\":%u",
+			 s->img.running, update_state(s), s->img.rollbacks);
 	int n = snprintf(buf, cap,
 			 "{\"id\":\"%s\",\"state\":\"%s\",\"pid\":%d,\"started_at\":\"%s\","
-			 "\"restarts\":%u,\"log_bytes_dropped\":%llu}\n",
+			 "\"restarts\":%u,\"log_bytes_dropped\":%llu%s}\n",
 			 id, state_name(s->state), s->exited ? 0 : (int)s->pid, started,
-			 s->restarts, (unsigned long long)s->log.dropped);
+			 s->restarts, (unsigned long long)s->log.dropped, image);
 	return n < (int)cap ? n : (int)cap - 1;
 }
 
