@@ -19,7 +19,6 @@
 #define TOOL_TIMEOUT_MS (120 * 1000) /* a store lock held that long is a hang */
 #define TOOL_OUT_MAX (1 << 20)      /* inspect's JSON; more is refused */
 #define TOOL_ERR_MAX 512
-#define TOOL_MAX_ARGS (16 + 2 * SHIM_MAX_ENV)
 
 /* pith-image in the directory dir; true when it is there to run. */
 static bool tool_in(struct shim *s, const char *dir)
@@ -40,20 +39,34 @@ int shim_image_find_tool(struct shim *s, struct pith_error *err)
 	return pith_fail(err, ENOENT, "--image: no pith-image beside pith-shim or the runtime");
 }
 
-/* tool [--store S] args... into argv (static storage, NULL-terminated). */
+/* tool [--store S] args... (malloc'd, NULL-terminated; argv is never cut short). */
 static char **tool_argv(struct shim *s, const char *const *args)
 {
-	static char *argv[TOOL_MAX_ARGS + 2 * SHIM_MAX_ENV];
-	size_t n = 0;
-	argv[n++] = s->img.tool;
+	size_t n = 0, k = 0;
+	while (args[n])
+		n++;
+	char **argv = calloc(n + 4, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	argv[k++] = s->img.tool;
 	if (s->o.store) {
-		argv[n++] = (char *)"--store";
-		argv[n++] = (char *)s->o.store;
+		argv[k++] = (char *)"--store";
+		argv[k++] = (char *)s->o.store;
 	}
-	for (size_t i = 0; args[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
-		argv[n++] = (char *)args[i];
-	argv[n] = NULL;
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = (char *)args[i];
 	return argv;
+}
+
+/* fork + exec of the tool; -errno when it could not be started. */
+static pid_t tool_spawn(struct shim *s, const char *const *args, const int fds[3])
+{
+	char **argv = tool_argv(s, args);
+	if (!argv)
+		return -ENOMEM;
+	pid_t pid = shim_spawn(s, argv, fds);
+	free(argv);
+	return pid;
 }
 
 struct tool_out {
@@ -125,7 +138,7 @@ static int tool_run(struct shim *s, const char *const *args, bool want_out, stru
 		return pith_fail(err, errno, "pipe");
 	}
 	const int fds[3] = { null, want_out ? out[1] : null, errp[1] };
-	pid_t pid = shim_spawn(s, tool_argv(s, args), fds);
+	pid_t pid = tool_spawn(s, args, fds);
 	close(errp[1]);
 	if (out[1] >= 0)
 		close(out[1]);
@@ -178,11 +191,15 @@ int shim_image_resolve(struct shim *s, const char *ref, char out[SHIM_DIGEST_LEN
 	return r;
 }
 
-/* A fresh bundle of the image digest (never the moving name) in img.bundle. */
+/* A fresh bundle of the image digest (never the moving name) in img.bundle:
+ * bundle [-e NAME=VALUE]... DIGEST DIR [-- CMD...] */
 int shim_image_bundle(struct shim *s, const char *digest, struct pith_error *err)
 {
-	const char *args[8 + 2 * SHIM_MAX_ENV + 1] = { "bundle" };
-	size_t n = 1;
+	const char **args = calloc(6 + 2 * (size_t)s->o.nenv + (size_t)s->o.ncmd, sizeof(*args));
+	size_t n = 0;
+	if (!args)
+		return pith_fail(err, ENOMEM, "bundle");
+	args[n++] = "bundle";
 	for (unsigned i = 0; i < s->o.nenv; i++) {
 		args[n++] = "-e";
 		args[n++] = s->o.env[i];
@@ -191,15 +208,10 @@ int shim_image_bundle(struct shim *s, const char *digest, struct pith_error *err
 	args[n++] = s->img.bundle;
 	if (s->o.ncmd > 0)
 		args[n++] = "--";
-	/* the command goes through argv as is: copy the rest after the fixed part */
-	const char **all = calloc(n + (size_t)s->o.ncmd + 1, sizeof(*all));
-	if (!all)
-		return pith_fail(err, ENOMEM, "bundle");
-	memcpy(all, args, n * sizeof(*all));
 	for (int i = 0; i < s->o.ncmd; i++)
-		all[n + (size_t)i] = s->o.cmd[i];
-	int r = tool(s, all, err);
-	free(all);
+		args[n++] = s->o.cmd[i];
+	int r = tool(s, args, err);
+	free(args);
 	if (r < 0)
 		return r;
 	s->img.bundled = true;
@@ -267,7 +279,7 @@ pid_t shim_image_pull_spawn(struct shim *s, struct pith_error *err)
 	if (null < 0 || ef < 0)
 		return pith_fail(err, errno, "%s", ef < 0 ? path : "/dev/null");
 	const int fds[3] = { null, null, ef };
-	pid_t pid = shim_spawn(s, tool_argv(s, args), fds);
+	pid_t pid = tool_spawn(s, args, fds);
 	return pid < 0 ? pith_fail(err, -pid, "fork for %s pull", s->img.tool) : pid;
 }
 

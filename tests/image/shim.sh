@@ -98,6 +98,11 @@ out=$("$build/pith-shim" --foreground --id b-$$ --runtime "$build/pith" --root "
 	&& pass "-- CMD replaces Cmd (Env kept); restarted once, then the shim exits with its code" \
 	|| fail "-- CMD / restart: rc $r: $out"
 r=$(left_behind b); [ -z "$r" ] && pass "after the restarts ran out nothing is left" || fail "after restarts: $r"
+out=$("$build/pith-shim" --foreground --init --id i-$$ --runtime "$build/pith" --root "$T/run" --run-dir "$T/rd-i" \
+	--image v1 --store "$S" -- /bin/sh -c 'cat /proc/1/cmdline | tr "\0" " "' 2>&1) || true
+case "$out" in /dev/.pith-init\ --\ /bin/sh*) pass "--init with --image: pith-init is PID 1 in front of the image's command" ;;
+*) fail "--init with --image: $out" ;; esac
+r=$(left_behind i); [ -z "$r" ] && pass "--init: nothing left" || fail "--init: $r"
 
 # --- failures: a name not in the store, a command that cannot start, a pull that cannot work
 if shim c --image no/such:1 --store "$S" 2>c.err; then fail "an unknown image started"
