@@ -231,34 +231,37 @@ void shim_image_unbundle(struct shim *s)
 	s->img.bundled = false;
 }
 
-int shim_image_pin(struct shim *s, const char *digest, struct pith_error *err)
+/* The pin p names what image names now (a name or a digest some name holds). */
+int shim_image_pin(struct shim *s, enum shim_pin p, const char *image, struct pith_error *err)
 {
-	const char *args[] = { "tag", digest, s->img.pin, NULL };
+	const char *args[] = { "tag", image, s->img.pin[p], NULL };
 	int r = tool(s, args, err);
 	if (r == 0)
-		s->img.pinned = true;
+		s->img.pinned[p] = true;
 	return r;
 }
 
-/* `rm` of the pin also collects what only it kept (the previous image). */
-void shim_image_unpin(struct shim *s)
+/* `rm` of a pin also collects what only it kept. */
+void shim_image_unpin(struct shim *s, enum shim_pin p)
 {
 	struct pith_error err;
-	const char *args[] = { "rm", s->img.pin, NULL };
-	if (!s->img.pinned)
+	const char *args[] = { "rm", s->img.pin[p], NULL };
+	if (!s->img.pinned[p])
 		return;
-	s->img.pinned = false;
+	s->img.pinned[p] = false;
 	if (tool(s, args, &err) < 0)
 		shim_log_note(s, "%s", err.msg);
 }
 
-/* A shim of this id killed mid-way: its bundle and pin, if any, go. */
+/* A shim of this id killed mid-way: its bundle and pins, if any, go. */
 void shim_image_forget_stale(struct shim *s)
 {
 	struct pith_error ignored;
-	const char *args[] = { "rm", s->img.pin, NULL };
 	shim_image_unbundle(s);
-	tool(s, args, &ignored); /* no such name is the usual answer */
+	for (int p = PIN_RUNNING; p <= PIN_PREVIOUS; p++) {
+		const char *args[] = { "rm", s->img.pin[p], NULL };
+		tool(s, args, &ignored); /* no such name is the usual answer */
+	}
 }
 
 static int pull_err_path(struct shim *s, char *buf, size_t cap)
@@ -271,7 +274,11 @@ static int pull_err_path(struct shim *s, char *buf, size_t cap)
 pid_t shim_image_pull_spawn(struct shim *s, struct pith_error *err)
 {
 	char path[SHIM_PATH_MAX];
-	const char *args[] = { "pull", s->o.image, NULL };
+	const char *args[SHIM_MAX_PULL_OPTS + 3] = { "pull" };
+	unsigned n = 1;
+	for (unsigned i = 0; i < s->o.npull_opts; i++)
+		args[n++] = s->o.pull_opts[i];
+	args[n] = s->o.image;
 	if (pull_err_path(s, path, sizeof(path)) < 0)
 		return pith_fail(err, ENAMETOOLONG, "%s", s->run_dir);
 	auto_fd null = open("/dev/null", O_RDWR | O_CLOEXEC);

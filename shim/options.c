@@ -61,6 +61,7 @@ void shim_usage(FILE *f)
 	      "  --pull never|missing|newer\n"
 	      "                        `pith-image pull IMAGE`: never (default), when IMAGE is not\n"
 	      "                        in the store, or at start and at each update request\n"
+	      "  --pull-option ARG     passed to pith-image pull (e.g. --cert-dir=DIR), repeatable\n"
 	      "  --probation S         after an update, the new image must run S seconds (default 60);\n"
 	      "                        3 failed runs before that go back to the previous image\n"
 	      "                        (update request: SIGHUP to the shim, or ctl update)\n"
@@ -132,7 +133,7 @@ enum {
 	OPT_ID = 256, OPT_BUNDLE, OPT_RUNTIME, OPT_ROOT, OPT_LOG, OPT_LOG_SIZE, OPT_LOG_FILES,
 	OPT_EXIT_FILE, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_RESTART, OPT_INIT, OPT_REMAP,
 	OPT_GROUP, OPT_FOREGROUND, OPT_PID_FILE, OPT_SOCKET, OPT_RUN_DIR, OPT_HELP,
-	OPT_IMAGE, OPT_STORE, OPT_PULL, OPT_PROBATION, OPT_ENV = 'e',
+	OPT_IMAGE, OPT_STORE, OPT_PULL, OPT_PULL_OPT, OPT_PROBATION, OPT_ENV = 'e',
 };
 
 static const struct option long_opts[] = {
@@ -160,6 +161,7 @@ static const struct option long_opts[] = {
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "pull", required_argument, NULL, OPT_PULL },
 	{ "probation", required_argument, NULL, OPT_PROBATION },
+	{ "pull-option", required_argument, NULL, OPT_PULL_OPT },
 	{ 0 },
 };
 
@@ -236,6 +238,11 @@ static int apply_opt(struct shim_opts *o, int c, const char *arg, bool *log_give
 		else
 			return pith_fail(err, 0, "--pull: want never, missing or newer: %s", arg);
 		break;
+	case OPT_PULL_OPT:
+		if (o->npull_opts == SHIM_MAX_PULL_OPTS)
+			return pith_fail(err, E2BIG, "--pull-option: more than %d", SHIM_MAX_PULL_OPTS);
+		o->pull_opts[o->npull_opts++] = arg;
+		break;
 	case OPT_PROBATION:
 		if (parse_uint(arg, &o->probation) < 0)
 			return pith_fail(err, 0, "--probation: not a number of seconds: %s", arg);
@@ -255,8 +262,8 @@ static int check_opts(struct shim_opts *o, struct pith_error *err)
 		return pith_fail(err, 0, "--id: not a valid container id: %s", o->id);
 	if (!o->bundle == !o->image)
 		return pith_fail(err, 0, "one of --bundle and --image is required");
-	if (!o->image && (o->store || o->nenv || o->ncmd || o->pull != PULL_NEVER))
-		return pith_fail(err, 0, "--store, -e, --pull and -- CMD go with --image");
+	if (!o->image && (o->store || o->nenv || o->ncmd || o->pull != PULL_NEVER || o->npull_opts))
+		return pith_fail(err, 0, "--store, -e, --pull, --pull-option and -- CMD go with --image");
 	if (o->image && (!*o->image || o->image[0] == '-'))
 		return pith_fail(err, 0, "--image: not an image name: %s", o->image);
 	if (o->remap_exit >= 0 && !o->init)

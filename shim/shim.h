@@ -26,6 +26,7 @@
 #define SHIM_BACKOFF_RESET 600       /* seconds of good running reset the backoff */
 #define SHIM_PATH_MAX 4096
 #define SHIM_MAX_ENV 64              /* -e given with --image */
+#define SHIM_MAX_PULL_OPTS 16
 #define SHIM_DEFAULT_PROBATION 60    /* seconds a new image must run to be kept */
 #define SHIM_PROBATION_TRIES 3       /* failed runs of a new image before going back */
 #define SHIM_DIGEST_LEN 72           /* "sha256:" + 64 hex + NUL */
@@ -53,6 +54,8 @@ struct shim_opts {
 	char **cmd;               /* after --: replaces the image's Cmd */
 	int ncmd;
 	enum pull_mode pull;
+	const char *pull_opts[SHIM_MAX_PULL_OPTS]; /* --pull-option: for pith-image pull */
+	unsigned npull_opts;
 	unsigned probation;       /* seconds */
 	bool stop_signal_given;   /* --stop-signal beats the image's StopSignal */
 	enum log_mode log_mode;
@@ -98,18 +101,24 @@ struct shim_cgroup {
 	uint64_t oom_base;        /* oom_kill counter when the container started */
 };
 
+/* Names only this shim uses in the store: pith-shim/ID:running holds the
+ * image it runs (bundling and tagging by digest need a name that reaches it),
+ * pith-shim/ID:previous the one to go back to during a probation. */
+enum shim_pin { PIN_RUNNING, PIN_PREVIOUS };
+
 /* --image: which image runs, and an update in progress (update.c). */
 struct shim_image {
 	char tool[SHIM_PATH_MAX];          /* pith-image beside pith-shim */
 	char bundle[SHIM_PATH_MAX];        /* RUN_DIR/image, made by `pith-image bundle` */
-	char pin[256];                     /* pith-shim/ID:previous, a name only we use */
+	char pin[2][256];                  /* by enum shim_pin */
+	bool pinned[2];
 	char running[SHIM_DIGEST_LEN];     /* manifest digest of the bundled image */
 	char target[SHIM_DIGEST_LEN];      /* switching to it once the container stopped */
 	char previous[SHIM_DIGEST_LEN];    /* during probation: the image to go back to */
 	char refused[SHIM_DIGEST_LEN];     /* rolled back from: not taken again */
 	int probation_timer;
 	pid_t pull_pid;                    /* an update's pull, 0 when none */
-	bool bundled, pinned, switching, probation;
+	bool bundled, switching, probation;
 	unsigned failures;                 /* failed runs of the new image in probation */
 	unsigned rollbacks;
 };
@@ -191,8 +200,8 @@ int shim_image_find_tool(struct shim *s, struct pith_error *err);
 int shim_image_resolve(struct shim *s, const char *ref, char out[SHIM_DIGEST_LEN], struct pith_error *err);
 int shim_image_bundle(struct shim *s, const char *digest, struct pith_error *err);
 void shim_image_unbundle(struct shim *s);
-int shim_image_pin(struct shim *s, const char *digest, struct pith_error *err);
-void shim_image_unpin(struct shim *s);
+int shim_image_pin(struct shim *s, enum shim_pin p, const char *image, struct pith_error *err);
+void shim_image_unpin(struct shim *s, enum shim_pin p);
 void shim_image_forget_stale(struct shim *s);
 pid_t shim_image_pull_spawn(struct shim *s, struct pith_error *err);
 void shim_image_pull_error(struct shim *s, int status, struct pith_error *err);

@@ -3,14 +3,17 @@
  *
  *   [pull REF, --pull newer]  ->  digest of REF  ==  running?  -> nothing to do
  *        | changed (and not the one rolled back from before)
- *   pin the running image as pith-shim/ID:previous (gc keeps it)
+ *   pith-shim/ID:previous := the running image; pith-shim/ID:running := REF
  *   stop the container -> unbundle -> bundle the new digest -> start: probation
  *   probation: a run lasting --probation seconds keeps the new image and drops
- *   the pin; SHIM_PROBATION_TRIES failed runs (exit, or no start) before that
- *   go back to the pinned image, which is then held by its bundle again.
+ *   :previous; SHIM_PROBATION_TRIES failed runs (exit, or no start) before
+ *   that go back: :running := :previous, and :previous goes.
  *
- * Everything is bundled by digest, so a tag moving under us changes nothing
- * until the next update. The pin and the bundle live no longer than the shim. */
+ * The running image always has the shim's own name, so it stays reachable
+ * (and safe from gc) whatever happens to REF: a load or pull re-pointing REF
+ * leaves the old image with no other name. Everything is bundled by digest,
+ * so REF moving changes nothing until the next update. Names and bundle live
+ * no longer than the shim. */
 #include "shim.h"
 
 #include <errno.h>
@@ -87,14 +90,16 @@ int shim_update_setup(struct shim *s, struct pith_error *err)
 		return -1;
 	if (shim_path(s->img.bundle, sizeof(s->img.bundle), s->run_dir, "image") < 0)
 		return pith_fail(err, ENAMETOOLONG, "%s", s->run_dir);
-	snprintf(s->img.pin, sizeof(s->img.pin), "pith-shim/%s:previous", s->o.id);
+	snprintf(s->img.pin[PIN_RUNNING], sizeof(s->img.pin[0]), "pith-shim/%s:running", s->o.id);
+	snprintf(s->img.pin[PIN_PREVIOUS], sizeof(s->img.pin[0]), "pith-shim/%s:previous", s->o.id);
 	s->img.probation_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->img.probation_timer < 0 ||
 	    shim_epoll_add(s, s->img.probation_timer, SHIM_TAG(TAG_PROBATION_TIMER, 0)) < 0)
 		return pith_fail(err, errno, "probation timer");
 	shim_image_forget_stale(s);
 	char digest[SHIM_DIGEST_LEN];
-	if (pull_at_start(s, err) < 0 || shim_image_resolve(s, s->o.image, digest, err) < 0 ||
+	if (pull_at_start(s, err) < 0 || shim_image_pin(s, PIN_RUNNING, s->o.image, err) < 0 ||
+	    shim_image_resolve(s, s->img.pin[PIN_RUNNING], digest, err) < 0 ||
 	    shim_image_bundle(s, digest, err) < 0)
 		return pith_wrap(err, "--image %s", s->o.image);
 	s->o.bundle = s->img.bundle;
@@ -103,10 +108,10 @@ int shim_update_setup(struct shim *s, struct pith_error *err)
 
 static void keep_new_image(struct shim *s)
 {
-	shim_log_note(s, "update: %s ran for %u s: kept", s->img.running, s->o.probation);
 	s->img.probation = false;
 	s->img.previous[0] = '\0';
-	shim_image_unpin(s);
+	shim_image_unpin(s, PIN_PREVIOUS);
+	shim_log_note(s, "update: %s ran for %u s: kept", s->img.running, s->o.probation);
 }
 
 static void rollback(struct shim *s);
@@ -140,13 +145,16 @@ static void run_image(struct shim *s, const char *digest, bool probation)
 
 static void rollback(struct shim *s)
 {
+	struct pith_error err = { 0 };
 	s->img.rollbacks++;
 	snprintf(s->img.refused, sizeof(s->img.refused), "%s", s->img.running);
 	shim_log_note(s, "update: %s failed %u times within its probation; back to %s", s->img.running,
 		      s->img.failures, s->img.previous);
+	if (shim_image_pin(s, PIN_RUNNING, s->img.pin[PIN_PREVIOUS], &err) < 0)
+		note_error(s, "update: naming the previous image", &err);
 	run_image(s, s->img.previous, false);
 	s->img.previous[0] = '\0';
-	shim_image_unpin(s); /* the previous image is held by its bundle again */
+	shim_image_unpin(s, PIN_PREVIOUS);
 }
 
 /* REF names a new image: pin the running one, then stop to switch. */
@@ -166,8 +174,14 @@ static void update_check(struct shim *s)
 		shim_log_note(s, "update: %s is %s, which was rolled back: not taken again", s->o.image, digest);
 		return;
 	}
-	if (shim_image_pin(s, s->img.running, &err) < 0) {
-		note_error(s, "update: pinning the running image", &err);
+	/* :running by name, not by digest: the digest may have no other name now */
+	if (shim_image_pin(s, PIN_PREVIOUS, s->img.pin[PIN_RUNNING], &err) < 0 ||
+	    shim_image_pin(s, PIN_RUNNING, s->o.image, &err) < 0 ||
+	    shim_image_resolve(s, s->img.pin[PIN_RUNNING], digest, &err) < 0) {
+		note_error(s, "update: pinning the images", &err);
+		if (s->img.pinned[PIN_PREVIOUS] && shim_image_pin(s, PIN_RUNNING, s->img.pin[PIN_PREVIOUS], &err) < 0)
+			note_error(s, "update: naming the running image again", &err);
+		shim_image_unpin(s, PIN_PREVIOUS);
 		return;
 	}
 	snprintf(s->img.previous, sizeof(s->img.previous), "%s", s->img.running);
@@ -277,7 +291,8 @@ void shim_update_finish(struct shim *s)
 		shim_image_pull_error(s, 0, &ignored); /* removes its stderr file */
 	}
 	shim_image_unbundle(s);
-	shim_image_unpin(s);
+	shim_image_unpin(s, PIN_PREVIOUS);
+	shim_image_unpin(s, PIN_RUNNING);
 	if (s->img.probation_timer >= 0)
 		close(s->img.probation_timer), s->img.probation_timer = -1;
 }
