@@ -170,6 +170,24 @@ r=$(left_behind u); [ -z "$r" ] && pass "after the updates and the stop nothing 
 	&& pass "the shim's names are gone; gc removed v1, which nothing names; app (bad) stays" \
 	|| fail "store after the shim: $("$img" --store "$S" ls)"
 
+# --- a shim killed with SIGKILL in a probation leaves its bundle and both names; the next shim of
+# that ID removes them and starts clean
+"$img" --store "$S" tag 127.0.0.1:1/app:2 k
+shim k --image k --store "$S" --probation 30 && wait_for k.log 'app v2 up'
+"$img" --store "$S" tag app k
+ctl k update >/dev/null && wait_for k.log 'restart 1 in'
+kill -KILL "$(cat k.pid)"; rm k.pid
+"$build/pith" --root "$T/run" delete --force "k-$$" 2>/dev/null || true
+if [ -d "$T/rd-k/image/rootfs" ] && "$img" --store "$S" ls | grep -q "pith-shim/k-$$:previous"; then
+	"$img" --store "$S" tag 127.0.0.1:1/app:2 k
+	if shim k --image k --store "$S" 2>k.err && wait_until '[ "$(grep -c "app v2 up" k.log)" = 2 ]' \
+		&& [ "$("$img" --store "$S" ls | grep -c "pith-shim/k-$$:")" = 1 ]; then
+		pass "after a SIGKILLed shim the next one removes its bundle and names, and runs"
+	else fail "after SIGKILL: $(cat k.err); $("$img" --store "$S" ls)"; fi
+	pid=$(cat k.pid); kill -TERM "$pid"; wait_gone "$pid"
+	r=$(left_behind k); [ -z "$r" ] && pass "...and leaves nothing at its end" || fail "after the SIGKILL test: $r"
+else fail "SIGKILL mid-probation left no bundle or pin to clean: $(find "$T/rd-k" -maxdepth 2)"; fi
+
 # --- the same with --pull newer from a registry on loopback (once pith-image has pull): the
 # start pulls into an empty store, each update pulls the tag pushed again by skopeo
 # (not tier_skip: that would end the whole script, which has run)
