@@ -29,6 +29,8 @@
 #define SHIM_MAX_PULL_OPTS 16
 #define SHIM_DEFAULT_PROBATION 60    /* seconds a new image must run to be kept */
 #define SHIM_PROBATION_TRIES 3       /* failed runs of a new image before going back */
+#define SHIM_STR_(x) #x
+#define SHIM_STR(x) SHIM_STR_(x)
 #define SHIM_DIGEST_LEN 72           /* "sha256:" + 64 hex + NUL */
 
 enum restart_mode { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };

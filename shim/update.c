@@ -114,7 +114,7 @@ static void keep_new_image(struct shim *s)
 	shim_log_note(s, "update: %s ran for %u s: kept", s->img.running, s->o.probation);
 }
 
-static void rollback(struct shim *s);
+static void rollback(struct shim *s, const char *why);
 
 /* The old container is gone (or never ran): run digest from a new bundle. */
 static void run_image(struct shim *s, const char *digest, bool probation)
@@ -134,8 +134,7 @@ static void run_image(struct shim *s, const char *digest, bool probation)
 	note_error(s, "update: starting the image", &err);
 	snprintf(s->img.running, sizeof(s->img.running), "%s", want);
 	if (probation) {
-		s->img.failures = SHIM_PROBATION_TRIES;
-		rollback(s);
+		rollback(s, "could not be started");
 		return;
 	}
 	s->exited = s->status_known = true;
@@ -143,13 +142,12 @@ static void run_image(struct shim *s, const char *digest, bool probation)
 	s->state = STATE_DONE;
 }
 
-static void rollback(struct shim *s)
+static void rollback(struct shim *s, const char *why)
 {
 	struct pith_error err = { 0 };
 	s->img.rollbacks++;
 	snprintf(s->img.refused, sizeof(s->img.refused), "%s", s->img.running);
-	shim_log_note(s, "update: %s failed %u times within its probation; back to %s", s->img.running,
-		      s->img.failures, s->img.previous);
+	shim_log_note(s, "update: %s %s; back to %s", s->img.running, why, s->img.previous);
 	if (shim_image_pin(s, PIN_RUNNING, s->img.pin[PIN_PREVIOUS], &err) < 0)
 		note_error(s, "update: naming the previous image", &err);
 	run_image(s, s->img.previous, false);
@@ -256,7 +254,7 @@ bool shim_update_exited(struct shim *s)
 		return true;
 	}
 	shim_container_end(s);
-	rollback(s);
+	rollback(s, "failed " SHIM_STR(SHIM_PROBATION_TRIES) " times within its probation");
 	return true;
 }
 

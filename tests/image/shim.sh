@@ -74,9 +74,10 @@ umoci config --image L:v1 --config.cmd /bin/sh --config.cmd -c --config.cmd "$(s
 	--config.stopsignal SIGUSR1 --config.env GREETING=hello
 umoci config --image L:v1 --tag v2 --config.cmd /bin/sh --config.cmd -c --config.cmd "$(service v2)"
 umoci config --image L:v1 --tag bad --config.cmd /bin/sh --config.cmd -c --config.cmd 'echo app bad up; exit 1'
-for t in v1 v2 bad; do "$img" --store "$S" load "oci:L:$t" >/dev/null; done
+umoci config --image L:v1 --tag nostart --config.cmd /no/such/binary
+for t in v1 v2 bad nostart; do "$img" --store "$S" load "oci:L:$t" >/dev/null; done
 digest() { "$img" --store "$S" inspect "$1" | jq -r .manifest; }
-v1=$(digest v1) v2=$(digest v2) bad=$(digest bad)
+v1=$(digest v1) v2=$(digest v2) bad=$(digest bad) nostart=$(digest nostart)
 
 # --- a service from an image: its output in the log, -e passed on, SIGTERM to the shim is a stop
 # with the image's StopSignal (USR1), and nothing is left
@@ -139,7 +140,7 @@ grep -q 'v1 got TERM' h.log && pass "--stop-signal TERM wins over the image's St
 # --- the update flow (the images have no other names: a load re-pointing a name leaves the old
 # image with none, and only the shim's own name keeps it): the name moves to v2 (taken, kept after the probation), then to an image
 # that exits 1 at once (three failed runs, back to v2); the pin exists only while needed
-for t in v1 v2 bad; do "$img" --store "$S" tag "$t" "app-$t"; "$img" --store "$S" rm "$t" >/dev/null; done
+for t in v1 v2 bad nostart; do "$img" --store "$S" tag "$t" "app-$t"; "$img" --store "$S" rm "$t" >/dev/null; done
 "$img" --store "$S" tag app-v1 app && "$img" --store "$S" rm app-v1
 shim u --image app --store "$S" --probation 2 && wait_for u.log 'app v1 up'
 "$img" --store "$S" tag app-v2 app && "$img" --store "$S" rm app-v2
@@ -163,18 +164,25 @@ else fail "rollback: $(cat u.log); $(ctl u status)"; fi
 	&& pass "after the rollback the pin is gone, v2 has the shim's name again" || fail "pins after rollback: $("$img" --store "$S" ls)"
 ctl u update >/dev/null && wait_for u.log 'which was rolled back: not taken again' \
 	&& pass "the rolled-back image is not taken again" || fail "second update: $(tail -3 u.log)"
+"$img" --store "$S" tag app-nostart app && "$img" --store "$S" rm app-nostart
+ctl u update >/dev/null
+if wait_for u.log 'could not be started; back to' && wait_until '[ "$(grep -c "app v2 up" u.log)" = 3 ]' \
+	&& [ "$(ctl u status | jq -r '.image, .rollbacks' | tr '\n' ' ')" = "$v2 2 " ]; then
+	pass "an image that cannot start goes back at once"
+else fail "unstartable image: $(tail -5 u.log)"; fi
 pid=$(cat u.pid); kill -TERM "$pid"; wait_gone "$pid"
 r=$(left_behind u); [ -z "$r" ] && pass "after the updates and the stop nothing is left" || fail "after updates: $r"
-[ -z "$("$img" --store "$S" ls | grep -v -e '^NAME' -e '^app ' -e 127.0.0.1)" ] && [ "$(digest app)" = "$bad" ] \
-	&& [ ! -e "$S/blobs/sha256/${v1#sha256:}" ] && [ -e "$S/blobs/sha256/${bad#sha256:}" ] \
-	&& pass "the shim's names are gone; gc removed v1, which nothing names; app (bad) stays" \
+[ -z "$("$img" --store "$S" ls | grep -v -e '^NAME' -e '^app ' -e 127.0.0.1)" ] && [ "$(digest app)" = "$nostart" ] \
+	&& [ ! -e "$S/blobs/sha256/${v1#sha256:}" ] && [ ! -e "$S/blobs/sha256/${bad#sha256:}" ] \
+	&& [ -e "$S/blobs/sha256/${nostart#sha256:}" ] \
+	&& pass "the shim's names are gone; gc removed v1 and bad, which nothing names; app stays" \
 	|| fail "store after the shim: $("$img" --store "$S" ls)"
 
 # --- a shim killed with SIGKILL in a probation leaves its bundle and both names; the next shim of
 # that ID removes them and starts clean
 "$img" --store "$S" tag 127.0.0.1:1/app:2 k
 shim k --image k --store "$S" --probation 30 && wait_for k.log 'app v2 up'
-"$img" --store "$S" tag app k
+"$img" --store "$S" load oci:L:bad >/dev/null && "$img" --store "$S" tag bad k
 ctl k update >/dev/null && wait_for k.log 'restart 1 in'
 kill -KILL "$(cat k.pid)"; rm k.pid
 "$build/pith" --root "$T/run" delete --force "k-$$" 2>/dev/null || true
