@@ -49,7 +49,7 @@ static int wait_pull(struct shim *s, pid_t pid, int *status, struct pith_error *
 			kill(pid, SIGKILL); /* a pull is safe to kill at any point */
 			waitpid(pid, status, 0);
 			close(pidfd);
-			return pith_fail(err, EINTR, "stopped during the pull of %s", s->o.image);
+			return pith_fail(err, 0, "stopped during the pull of %s", s->o.image);
 		}
 		if (pidfd < 0 || p[0].revents)
 			break;
@@ -71,8 +71,13 @@ static int pull_at_start(struct shim *s, struct pith_error *err)
 		return 0;
 	int st;
 	pid_t pid = shim_image_pull_spawn(s, err);
-	if (pid < 0 || wait_pull(s, pid, &st, err) < 0)
+	if (pid < 0)
 		return -1;
+	if (wait_pull(s, pid, &st, err) < 0) {
+		struct pith_error ignored;
+		shim_image_pull_error(s, 0, &ignored); /* removes its stderr file */
+		return -1;
+	}
 	shim_image_pull_error(s, st, err);
 	if (st == 0)
 		return 0;

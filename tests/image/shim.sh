@@ -16,7 +16,7 @@ T=$(mktemp -d "$build/shim-image.XXXXXX")
 img="$build/pith-image"
 S="$T/S"
 cleanup() {
-	[ -s "$T/registry.pid" ] && kill "$(cat "$T/registry.pid")" 2>/dev/null || true
+	for p in registry stall; do [ -s "$T/$p.pid" ] && kill "$(cat "$T/$p.pid")" 2>/dev/null || true; done
 	for p in "$T"/*.pid; do [ -s "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true; done
 	sleep 0.5
 	for p in "$T"/*.pid; do [ -s "$p" ] && kill -KILL "$(cat "$p")" 2>/dev/null || true; done
@@ -223,6 +223,21 @@ else
 		&& pass "update: a pulled image exiting 1 at once is rolled back to v2" || fail "pull rollback: $(cat p.log)"
 	pid=$(cat p.pid); kill -TERM "$pid"; wait_gone "$pid"
 	r=$(left_behind p); [ -z "$r" ] && pass "after pulled updates nothing is left" || fail "after pulled updates: $r"
+	# a registry that accepts and never answers: SIGTERM to the shim during its start's pull
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8); print(s.getsockname()[1], flush=True)
+conns = []
+while True: conns.append(s.accept())' > stall.port &
+	echo $! > stall.pid
+	wait_until '[ -s stall.port ]'
+	shim q --image "127.0.0.1:$(cat stall.port)/app:1" --pull missing --store "$S" 2>q.err &
+	caller=$!
+	wait_until '[ -s q.pid ]' && sleep 0.5 && kill -TERM "$(cat q.pid)"
+	wait "$caller" && r=0 || r=$?
+	kill "$(cat stall.pid)"; rm stall.pid
+	[ "$r" = 125 ] && grep -q 'stopped during the pull' q.err && [ -z "$(left_behind q)" ] \
+		&& pass "SIGTERM during the start's pull: the pull is ended, the caller told, nothing left" \
+		|| fail "SIGTERM during pull: rc $r $(cat q.err); $(left_behind q)"
 fi
 
 [ $fails = 0 ] && echo "shim image tests: all passed" || { echo "shim image tests: $fails failed" >&2; exit 1; }
