@@ -185,7 +185,7 @@ int shim_image_resolve(struct shim *s, const char *ref, char out[SHIM_DIGEST_LEN
 	if (r == 0 && (!o.buf || jscan_value(o.buf, o.len, 0, &top) < 0 ||
 		       jscan_member(o.buf, o.len, top, "manifest", &m) != 1 ||
 		       jscan_string(o.buf, m, out, SHIM_DIGEST_LEN) < 0 || strncmp(out, "sha256:", 7) != 0 ||
-		       strlen(out) != SHIM_DIGEST_LEN - 1))
+		       strlen(out) != SHIM_DIGEST_LEN - 1 || strspn(out + 7, "0123456789abcdef") != 64))
 		r = pith_fail(err, 0, "pith-image inspect %s: no manifest digest in its answer", ref);
 	free(o.buf);
 	return r;

@@ -131,7 +131,10 @@ ctl f stop >/dev/null; r=$(left_behind f); [ -z "$r" ] && pass "nothing left aft
 
 # --- --bundle honours the StopSignal annotation too; --stop-signal overrides it
 "$img" --store "$S" bundle v1 "$T/B"
-shim g --bundle "$T/B" && wait_for g.log 'app v1 up' && ctl g stop >/dev/null
+shim g --bundle "$T/B" && wait_for g.log 'app v1 up'
+ctl g update 2>g.err && fail "update accepted by a --bundle shim" || { grep -q 'not an --image' g.err \
+	&& pass "ctl update on a --bundle shim: $(cat g.err)" || fail "ctl update on --bundle: $(cat g.err)"; }
+ctl g stop >/dev/null
 grep -q 'v1 got USR1' g.log && pass "--bundle: ctl stop sends the annotation's StopSignal" || fail "--bundle stop: $(cat g.log)"
 shim h --bundle "$T/B" --stop-signal TERM && wait_for h.log 'app v1 up' && ctl h stop >/dev/null
 grep -q 'v1 got TERM' h.log && pass "--stop-signal TERM wins over the image's StopSignal" || fail "--stop-signal: $(cat h.log)"
