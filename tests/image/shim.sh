@@ -181,6 +181,15 @@ r=$(left_behind u); [ -z "$r" ] && pass "after the updates and the stop nothing 
 	&& pass "the shim's names are gone; gc removed v1 and bad, which nothing names; app stays" \
 	|| fail "store after the shim: $("$img" --store "$S" ls)"
 
+# --- SIGTERM to the shim during a probation: a stop like any other, names and bundle go
+"$img" --store "$S" load oci:L:v1 >/dev/null && "$img" --store "$S" tag 127.0.0.1:1/app:2 w
+shim w --image w --store "$S" --probation 30 && wait_for w.log 'app v2 up'
+"$img" --store "$S" tag v1 w && ctl w update >/dev/null && wait_for w.log 'app v1 up'
+[ "$(ctl w status | jq -r .update)" = probation ] || fail "status during a probation: $(ctl w status)"
+pid=$(cat w.pid); kill -TERM "$pid"; wait_gone "$pid"
+r=$(left_behind w); [ -z "$r" ] && grep -q 'v1 got USR1' w.log \
+	&& pass "SIGTERM in a probation stops the new image with its signal; nothing left" || fail "stop in probation: $r"
+
 # --- a shim killed with SIGKILL in a probation leaves its bundle and both names; the next shim of
 # that ID removes them and starts clean
 "$img" --store "$S" tag 127.0.0.1:1/app:2 k
