@@ -159,8 +159,7 @@ static int tool_run(struct shim *s, const char *const *args, bool want_out, stru
 		return pith_fail(err, -r, "pith-image %s", args[0]);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		o->err[o->err_len] = '\0';
-		return pith_fail(err, 0, "pith-image %s %s: %s", args[0], args[1] ? args[1] : "",
-				 o->err_len ? first_line(o->err) : "failed");
+		return pith_fail(err, 0, "%s (pith-image %s)", o->err_len ? first_line(o->err) : "failed", args[0]);
 	}
 	if (too_big)
 		return pith_fail(err, E2BIG, "pith-image %s: more output than %d bytes", args[0], TOOL_OUT_MAX);
@@ -308,6 +307,5 @@ void shim_image_pull_error(struct shim *s, int st, struct pith_error *err)
 	if (WIFSIGNALED(st))
 		pith_fail(err, 0, "pith-image pull %s: killed by signal %d", s->o.image, WTERMSIG(st));
 	else
-		pith_fail(err, 0, "pith-image pull %s: %s", s->o.image,
-			  last ? first_line(last) : "failed");
+		pith_fail(err, 0, "%s (pith-image pull)", last ? first_line(last) : "failed");
 }
