@@ -98,10 +98,12 @@ static void outcome_json(const struct shim *s, char *buf, size_t cap)
 int shim_write_exit_file(struct shim *s, struct pith_error *err)
 {
 	static char buf[SHIM_TAIL_BYTES * 6 + 2048];
-	char id[300], outcome[128], started[64], finished[64];
+	char id[300], outcome[128], started[64], finished[64], image[128] = "";
 	char tail[SHIM_TAIL_BYTES * 6 + 64];
 	if (!s->o.exit_file)
 		return 0;
+	if (s->o.image) /* which image this exit is of */
+		snprintf(image, sizeof(image), "\"image\":\"%s\",", s->img.running);
 	shim_json_escape(id, sizeof(id), s->o.id, strlen(s->o.id));
 	outcome_json(s, outcome, sizeof(outcome));
 	shim_format_time(s->started_at_ns, started, sizeof(started));
@@ -110,10 +112,10 @@ int shim_write_exit_file(struct shim *s, struct pith_error *err)
 	int n = snprintf(buf, sizeof(buf),
 			 "{\"id\":\"%s\",%s,\"oom_killed\":%s,\"stop_timeout_killed\":%s,"
 			 "\"started_at\":\"%s\",\"finished_at\":\"%s\",\"restarts\":%u,"
-			 "\"log_bytes_dropped\":%llu,\"stderr_tail\":%s}\n",
+			 "%s\"log_bytes_dropped\":%llu,\"stderr_tail\":%s}\n",
 			 id, outcome, s->oom_killed ? "true" : "false",
 			 s->stop_timeout_killed ? "true" : "false", started, finished, s->restarts,
-			 (unsigned long long)s->log.dropped, tail);
+			 image, (unsigned long long)s->log.dropped, tail);
 	if (n >= (int)sizeof(buf))
 		n = (int)sizeof(buf) - 1;
 	return shim_write_file_atomic(s->o.exit_file, buf, (size_t)n, err);

@@ -90,7 +90,8 @@ pid=$(cat a.pid); kill -TERM "$pid"; wait_gone "$pid" || fail "the shim did not 
 grep -q 'v1 got USR1' a.log && ! grep -q 'v1 got TERM' a.log \
 	&& pass "SIGTERM to the shim stops the service with the image's StopSignal (SIGUSR1)" \
 	|| fail "stop signal: $(cat a.log)"
-[ "$(jq .exit_code a.exit)" = 0 ] && pass "exit report: the service's own exit 0" || fail "exit file: $(cat a.exit)"
+[ "$(jq -r '.exit_code, .image' a.exit | tr '\n' ' ')" = "0 $v1 " ] && pass "exit report: the service's own exit 0, of image v1" \
+	|| fail "exit file: $(cat a.exit)"
 r=$(left_behind a); [ -z "$r" ] && pass "after the stop nothing is left (bundle, mounts, records, state, cgroups)" \
 	|| fail "after the stop: $r"
 
