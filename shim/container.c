@@ -181,7 +181,17 @@ int shim_container_start(struct shim *s, struct pith_error *err)
 	s->started_at_ns = shim_now_ns(CLOCK_REALTIME);
 	s->started_mono_ns = shim_now_ns(CLOCK_MONOTONIC);
 	s->state = STATE_RUNNING;
+	shim_update_started(s);
 	return 0;
+}
+
+/* A run is over: its streams closed and the runtime's container deleted. */
+void shim_container_end(struct shim *s)
+{
+	shim_stream_close(s, &s->out);
+	shim_stream_close(s, &s->errs);
+	s->console_master = -1;
+	shim_container_delete(s);
 }
 
 /* Forget this run and make the runtime remove what is left of it. */
