@@ -103,9 +103,14 @@ int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 
-/* unpack.c */
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layer,
-		 uint64_t budget, struct pith_error *err);
+/* unpack.c: layers[index] into the store, over layers[0..index-1] (already there) */
+struct unpack_policy {
+	uint64_t max_bytes;   /* --max-layer-bytes; the store's free space bounds it too */
+	unsigned max_ratio;   /* --max-ratio: uncompressed / compressed, 0 for no limit */
+	bool no_setuid;       /* --no-setuid: setuid and setgid bits off regular files */
+};
+int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+		 const struct unpack_policy *policy, struct pith_error *err);
 
 /* bundle.c */
 int bundle_create(struct store *st, const char *image, const char *dir, char **args, int nargs,

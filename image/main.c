@@ -10,12 +10,13 @@
 
 #define DEFAULT_STORE "/var/lib/pith/images"
 #define DEFAULT_BUDGET (64ull << 30)
+#define DEFAULT_RATIO 100
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pith-image [--store DIR] COMMAND [ARGS]\n\n"
-		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] SOURCE\n"
+		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] [--max-ratio N] [--no-setuid] SOURCE\n"
 		"                 SOURCE: an OCI archive, a docker/podman save archive, or oci:DIR[:REF]\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
@@ -28,13 +29,14 @@ static void usage(FILE *out)
 		"\n--store DIR: default " DEFAULT_STORE "\n");
 }
 
-static int load_plan(struct store *st, struct source *src, struct image_plan *p, uint64_t budget, json_t *names,
+static int load_plan(struct store *st, struct source *src, struct image_plan *p, const struct unpack_policy *policy,
+		     json_t *names,
 		     struct pith_error *err)
 {
 	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	for (size_t i = 0; r == 0 && i < p->nlayers; i++)
 		if (!store_has_layer(st, p->layers[i].chain_id))
-			r = unpack_layer(st, src, &p->layers[i], budget, err);
+			r = unpack_layer(st, src, p->layers, i, policy, err);
 	/* the manifest last: whatever is reachable from it is complete */
 	if (r == 0)
 		r = store_put_blob(st, p->manifest_digest, p->manifest, p->manifest_len, err);
@@ -53,16 +55,22 @@ static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' },
 		{ "max-layer-bytes", required_argument, NULL, 'm' },
+		{ "max-ratio", required_argument, NULL, 'R' },
+		{ "no-setuid", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	const char *platform = NULL;
-	uint64_t budget = DEFAULT_BUDGET;
+	struct unpack_policy policy = { .max_bytes = DEFAULT_BUDGET, .max_ratio = DEFAULT_RATIO };
 	int c;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'p')
 			platform = optarg;
 		else if (c == 'm')
-			budget = strtoull(optarg, NULL, 0);
+			policy.max_bytes = strtoull(optarg, NULL, 0);
+		else if (c == 'R')
+			policy.max_ratio = (unsigned)strtoul(optarg, NULL, 0);
+		else if (c == 'S')
+			policy.no_setuid = true;
 		else
 			return pith_fail(err, EINVAL, "load: unknown option %s", argv[optind - 1]);
 	}
@@ -80,7 +88,7 @@ static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *
 	if (r == 0)
 		r = store_names_load(st, &names, err);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = load_plan(st, &src, &plans[i], budget, names, err);
+		r = load_plan(st, &src, &plans[i], &policy, names, err);
 	if (r == 0)
 		r = store_names_save(st, names, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {

@@ -157,6 +157,70 @@ hostile() { # KIND [LOAD OPTIONS]
 [ "$(hostile big --max-layer-bytes 65536)" = refused ] && grep -q 'more than' h.err \
 	&& pass "layer over the byte budget refused: $(cat h.err)" || fail "budget: $(cat h.err)"
 
+# a gzip bomb (1 MB inflating to 1 GiB of zeros in 64 files, none big alone): refused by the ratio
+# rule (more than --max-ratio 100 times its compressed size, past 64 MiB), and with that rule off,
+# by the free space of the store's filesystem (a 48 MiB tmpfs); nothing committed either way
+python3 "$here/layers.py" bomb Bomb
+nothing_in() { [ -z "$(find "$1/layers" -mindepth 1)" ] && [ ! -e "$1/names.json" ]; }
+rm -rf S; if "$img" --store S load oci:Bomb:h 2>h.err; then fail "gzip bomb loaded"
+elif grep -q 'decompression bomb' h.err && nothing_in S; then pass "gzip bomb refused: $(cat h.err)"
+else fail "gzip bomb: $(cat h.err)"; fi
+mkdir -p small && mount -t tmpfs -o size=48m tmpfs small
+if "$img" --store small/S load --max-ratio 0 oci:Bomb:h 2>h.err; then fail "gzip bomb loaded into 48 MiB"
+elif grep -q 'free on the store' h.err && nothing_in small/S; then pass "gzip bomb over the store's free space refused: $(cat h.err)"
+else fail "gzip bomb, small store: $(cat h.err)"; fi
+umount small
+# a header claiming a 1 TiB file is refused before a byte is written; a 1 TiB sparse file (GNU tar,
+# pax sparse map) is kept sparse: its size is 1 TiB, its blocks a few KiB
+python3 "$here/layers.py" claim Claim
+rm -rf S; if "$img" --store S load oci:Claim:h 2>h.err; then fail "1 TiB claim loaded"
+elif grep -q 'huge: claims 1099511627776 bytes' h.err && nothing_in S; then pass "1 TiB claim refused: $(cat h.err)"
+else fail "1 TiB claim: $(cat h.err)"; fi
+mkdir -p sp && python3 -c 'import sys; f = open(sys.argv[1], "wb"); f.seek((1 << 40) - 4); f.write(b"end\n")' sp/huge
+tar --sparse --format=pax -C sp -cf sparse.tar huge && rm -rf sp && python3 "$here/layers.py" layout Sparse sparse.tar
+rm -rf S; huge=
+"$img" --store S load oci:Sparse:h >/dev/null 2>h.err && huge=$(find S/layers -name huge)
+if [ -n "$huge" ] && [ "$(stat -c %s "$huge")" = 1099511627776 ] && [ "$(stat -c %b "$huge")" -lt 256 ] \
+	&& [ "$(tail -c 4 "$huge")" = end ]; then pass "1 TiB sparse file stored sparse ($(stat -c %b "$huge") blocks)"
+else fail "sparse file: $(cat h.err) $([ -n "$huge" ] && stat -c '%s %b' "$huge")"; fi
+# device nodes: kept as root (the test image has dev/pith-null, compared with umoci's above);
+# refused, by name, when root only in a user namespace
+python3 "$here/layers.py" hostile device dev.tar && python3 "$here/layers.py" layout Dev dev.tar
+rm -rf S; if unshare --user --map-root-user "$img" --store S load oci:Dev:h 2>h.err; then fail "device node loaded in a user namespace"
+elif grep -q 'dev/sda: a device node (block 8:0)' h.err && nothing_in S; then pass "device node refused when rootless: $(cat h.err)"
+else fail "device node in a user namespace: $(cat h.err)"; fi
+rm -rf S; "$img" --store S load oci:Dev:h >/dev/null && [ "$(stat -c '%t:%T' S/layers/*/dev/sda)" = 8:0 ] \
+	&& pass "device node kept as root" || fail "device node as root"
+# --no-setuid: setuid and setgid bits off regular files (the files are kept; a setgid directory,
+# which only passes its group on, stays); without it they stay
+python3 "$here/layers.py" hostile setuid su.tar && python3 "$here/layers.py" layout Suid su.tar
+modes() { stat -c %a S/layers/*/bin/suid S/layers/*/bin/sgid S/layers/*/shared | tr '\n' ' '; }
+rm -rf S; "$img" --store S load --no-setuid oci:Suid:h >/dev/null && [ "$(modes)" = "755 711 2775 " ] \
+	&& [ "$(cat S/layers/*/bin/suid)" = '#!/bin/sh' ] && pass "--no-setuid drops the bits, keeps the files" \
+	|| fail "--no-setuid: $(modes)"
+rm -rf S; "$img" --store S load oci:Suid:h >/dev/null && [ "$(modes)" = "4755 2711 2775 " ] \
+	&& pass "without --no-setuid the bits stay" || fail "setuid kept: $(modes)"
+# a hardlink to a file of the layer below, in a directory this layer has no entry for: the
+# target is copied up (owner, mode, setuid bit, parent directory like the lower's), the
+# rootfs equals umoci's, and the lower layer's file is untouched; a hardlink to a file this
+# layer deleted is refused
+python3 "$here/layers.py" hl-lower hlo.tar && python3 "$here/layers.py" hl-upper hup.tar
+python3 "$here/layers.py" hl-deleted hdel.tar
+rm -rf S Hl Hd Uh; umoci init --layout Hl && umoci new --image Hl:h && umoci raw add-layer --image Hl:h hlo.tar
+umoci config --image Hl:h --config.cmd /bin/true && cp -a Hl Hd
+umoci raw add-layer --image Hl:h hup.tar && umoci raw add-layer --image Hd:h hdel.tar
+umoci unpack --image Hl:h Uh >/dev/null
+bundles="$bundles $T/Bh"
+if "$img" --store S load oci:Hl:h >/dev/null 2>h.err && "$img" --store S bundle h Bh 2>>h.err \
+	&& python3 "$here/compare.py" Bh/rootfs Uh/rootfs >compare.out \
+	&& [ "$(stat -c '%h %a %u' S/layers/*/lib/x | sort | tr '\n' ' ')" = "1 4750 1000 2 4750 1000 " ]; then
+	pass "hardlink to a lower layer's file: copied up ($(tail -1 compare.out))"
+else fail "hardlink to a lower layer: $(cat h.err) $(cat compare.out 2>/dev/null)"; fi
+"$img" --store S bundle --rm Bh
+if "$img" --store S load oci:Hd:h 2>h.err; then fail "hardlink to a deleted file loaded"
+elif grep -q 'lib/dead: hardlink to lib/gone, which no layer below has' h.err; then pass "hardlink to a deleted file refused: $(cat h.err)"
+else fail "hardlink to a deleted file: $(cat h.err)"; fi
+
 # --- SIGKILL during load at random moments: the store stays usable, nothing half-visible
 rm -rf S
 dd if=/dev/urandom of=noise bs=1M count=48 status=none
