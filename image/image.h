@@ -96,6 +96,7 @@ int store_image_config(struct store *st, const char *manifest_digest, json_t **c
 int store_remove_tree(const char *path, struct pith_error *err);
 int store_bundle_record(struct store *st, const char *dir, const char *manifest, struct pith_error *err);
 int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err);
+bool store_bundle_recorded(struct store *st, const char *dir);
 int store_ls(struct store *st, struct pith_error *err);
 int store_inspect(struct store *st, const char *image, struct pith_error *err);
 int store_tag(struct store *st, const char *image, const char *name, struct pith_error *err);
@@ -113,8 +114,15 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 		 const struct unpack_policy *policy, struct pith_error *err);
 
 /* bundle.c */
+struct bundle_options {
+	bool tmpfs_upper;   /* the overlay's upper and work directories on a tmpfs */
+	bool no_overlay;    /* copy the layers into rootfs (what is done when overlayfs refuses) */
+};
 int bundle_create(struct store *st, const char *image, const char *dir, char **args, int nargs,
-		  char **env, int nenv, struct pith_error *err);
+		  char **env, int nenv, const struct bundle_options *opts, struct pith_error *err);
+/* copy.c: the layers (bottom first) into rootfs, whiteouts and opaque directories applied */
+int bundle_copy_layers(struct store *st, char (*chain)[DIGEST_LEN], size_t n, const char *rootfs,
+		       struct pith_error *err);
 int bundle_remove(struct store *st, const char *dir, struct pith_error *err);
 
 #endif

@@ -24,7 +24,8 @@ static void usage(FILE *out)
 		"  rm IMAGE       drop a name, then collect what nothing uses\n"
 		"  df             disk used by layers and blobs\n"
 		"  gc             remove blobs, layers and leftovers no name uses\n"
-		"  bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...]   an OCI bundle with an overlay rootfs\n"
+		"  bundle [--tmpfs-upper] [--no-overlay] [-e NAME=VALUE]... IMAGE DIR [-- CMD...]\n"
+		"                 an OCI bundle with an overlay rootfs (upper on a tmpfs, or a copy)\n"
 		"  bundle --rm DIR                unmount and remove it\n"
 		"\n--store DIR: default " DEFAULT_STORE "\n");
 }
@@ -115,16 +116,29 @@ static int cmd_bundle(struct store *st, int argc, char **argv, struct pith_error
 	/* -e NAME=VALUE ... IMAGE DIR [-- CMD...] */
 	char **env = calloc((size_t)argc, sizeof(*env));
 	int nenv = 0, i = 1;
+	struct bundle_options opts = { 0 };
 	if (!env)
 		return pith_fail(err, ENOMEM, "bundle");
-	for (; i + 1 < argc && strcmp(argv[i], "-e") == 0; i += 2)
-		env[nenv++] = argv[i + 1];
+	for (;; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "-e") == 0)
+			env[nenv++] = argv[++i];
+		else if (i < argc && strcmp(argv[i], "--tmpfs-upper") == 0)
+			opts.tmpfs_upper = true;
+		else if (i < argc && strcmp(argv[i], "--no-overlay") == 0)
+			opts.no_overlay = true;
+		else
+			break;
+	}
 	int r;
 	if (argc - i < 2 || argv[i][0] == '-' || (argc - i > 2 && strcmp(argv[i + 2], "--") != 0) ||
 	    (nenv && !strchr(env[nenv - 1], '=')))
-		r = pith_fail(err, EINVAL, "usage: bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...] | bundle --rm DIR");
+		r = pith_fail(err, EINVAL, "usage: bundle [--tmpfs-upper] [--no-overlay] [-e NAME=VALUE]... IMAGE DIR "
+			      "[-- CMD...] | bundle --rm DIR");
+	else if (opts.tmpfs_upper && opts.no_overlay)
+		r = pith_fail(err, EINVAL, "bundle: --tmpfs-upper and --no-overlay exclude each other");
 	else
-		r = bundle_create(st, argv[i], argv[i + 1], argv + i + 3, argc - i > 3 ? argc - i - 3 : 0, env, nenv, err);
+		r = bundle_create(st, argv[i], argv[i + 1], argv + i + 3, argc - i > 3 ? argc - i - 3 : 0, env, nenv,
+				  &opts, err);
 	free(env);
 	return r;
 }

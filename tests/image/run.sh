@@ -78,6 +78,32 @@ check_source skopeo-oci.tar t
 check_source podman-oci.tar localhost/t:latest
 check_source podman-docker.tar localhost/t:latest
 
+# --- --tmpfs-upper: the container's writes land on a tmpfs, not on the disk; --rm unmounts it
+rm -rf S; "$img" --store S load oci:L:t >/dev/null
+bundles="$bundles $T/Bt"
+"$img" --store S bundle --tmpfs-upper t Bt -- sh -c 'echo x > /tmp/written && cat /data/keep' >/dev/null
+out=$(timeout 60 "$build/pith" --root "$T/run" run -b Bt "img-t$$" 2>&1) || true
+[ "$out" = "kept from the base layer" ] && [ "$(stat -f -c %T Bt/tmpfs/upper/tmp/written 2>/dev/null)" = tmpfs ] \
+	&& [ -z "$(find "$T" -xdev -name written)" ] && pass "--tmpfs-upper: the container's write is on a tmpfs only" \
+	|| fail "--tmpfs-upper: $out; $(find "$T" -name written -exec stat -f -c '%n %T' {} +)"
+"$img" --store S bundle --rm Bt && [ ! -e Bt ] && ! grep -q " $T/Bt/" /proc/self/mounts \
+	&& pass "--tmpfs-upper: bundle --rm unmounts the tmpfs and removes the bundle" || fail "--tmpfs-upper --rm: $(grep " $T/Bt" /proc/self/mounts)"
+# --- no overlayfs: a bundle inside an overlay mount (overlayfs refuses an overlay as upper:
+# what pith-image meets inside a container) gets a copy of the layers, with a note; the copy
+# equals umoci's tree, runs, and --rm removes it; --no-overlay asks for the copy
+mkdir -p ov/l ov/u ov/w ov/m && mount -t overlay overlay -o "lowerdir=$T/ov/l,upperdir=$T/ov/u,workdir=$T/ov/w" ov/m
+bundles="$bundles $T/ov/m/B $T/Bc"
+if "$img" --store S bundle t ov/m/B 2>copy.err && grep -q 'note: no overlay (Invalid argument): the 2 layers were copied' copy.err \
+	&& ! grep -q " $T/ov/m/B/rootfs " /proc/self/mounts && python3 "$here/compare.py" ov/m/B/rootfs U/rootfs >compare.out \
+	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b ov/m/B "img-c$$" 2>&1)" = "$expected" ]; then
+	pass "overlayfs refused: layers copied ($(tail -1 compare.out)), the note says so: $(cat copy.err)"
+else fail "copy fallback: $(cat copy.err) $(cat compare.out 2>/dev/null)"; fi
+"$img" --store S bundle --rm ov/m/B && [ ! -e ov/m/B ] && pass "bundle --rm removes a copied rootfs" || fail "--rm of a copy"
+umount ov/m
+"$img" --store S bundle --no-overlay t Bc 2>copy.err && grep -q 'note: no overlay (--no-overlay)' copy.err \
+	&& python3 "$here/compare.py" Bc/rootfs U/rootfs >compare.out && "$img" --store S bundle --rm Bc && [ ! -e Bc ] \
+	&& pass "--no-overlay copies the layers ($(tail -1 compare.out))" || fail "--no-overlay: $(cat copy.err) $(cat compare.out)"
+
 # --- User by name through the image's /etc/passwd and /etc/group; -e; CMD after --
 umoci config --image L:t --tag u --config.user nobody:nogroup --config.env GREETING=hello --config.env KEEP=1
 rm -rf S; "$img" --store S load oci:L:u >/dev/null
