@@ -78,72 +78,20 @@ static int make_rootfs(struct store *st, json_t *config, const char *dir, const 
 	return r;
 }
 
-/* A line of the image's own passwd/group file whose first field (or third, numeric) is key. */
-static int lookup_id(int rootfd, const char *file, const char *key, unsigned *id, unsigned *gid)
-{
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, rootfd, file, &how, sizeof(how));
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	char line[1024];
-	int r = -ENOENT;
-	while (r < 0 && fgets(line, sizeof(line), f)) {
-		char *save, *name = strtok_r(line, ":", &save), *pw = strtok_r(NULL, ":", &save);
-		char *u = strtok_r(NULL, ":", &save), *g = strtok_r(NULL, ":", &save);
-		if (!name || !pw || !u || (strcmp(name, key) != 0 && strcmp(u, key) != 0))
-			continue;
-		*id = (unsigned)strtoul(u, NULL, 10);
-		if (gid && g)
-			*gid = (unsigned)strtoul(g, NULL, 10);
-		r = 0;
-	}
-	fclose(f);
-	return r;
-}
-
-static bool numeric(const char *s)
-{
-	return *s && strspn(s, "0123456789") == strlen(s);
-}
-
-/* User "name|uid[:group|gid]", through the image's /etc/passwd and /etc/group. */
+/* User through the image's own files: the rootfs is mounted (or copied) by now. */
 static int resolve_user(const char *rootfs, const char *user, json_t *process, struct pith_error *err)
 {
 	if (!user || !*user)
 		return 0;
-	char u[256];
-	snprintf(u, sizeof(u), "%s", user);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = 0;
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return pith_fail(err, errno, "%s", rootfs);
-	unsigned uid = 0, gid = 0;
-	int r = lookup_id(rootfd, "/etc/passwd", u, &uid, &gid);
-	if (r < 0 && numeric(u))
-		uid = (unsigned)strtoul(u, NULL, 10), gid = 0, r = 0;
-	if (r < 0) {
-		close(rootfd);
-		return pith_fail(err, -r, "image config: User \"%s\": not in the image's /etc/passwd", user);
-	}
-	if (g) {
-		r = lookup_id(rootfd, "/etc/group", g, &gid, NULL);
-		if (r < 0 && numeric(g))
-			gid = (unsigned)strtoul(g, NULL, 10), r = 0;
-		if (r < 0) {
-			close(rootfd);
-			return pith_fail(err, -r, "image config: User \"%s\": group not in the image's /etc/group", user);
-		}
-	}
+	json_t *u;
+	int r = image_user(rootfd, user, &u, err);
 	close(rootfd);
-	json_object_set_new(process, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
-	return 0;
+	if (r == 0)
+		json_object_set_new(process, "user", u);
+	return r;
 }
 
 static json_t *process_args(json_t *img, char **args, int nargs)

@@ -71,7 +71,23 @@ int manifest_plan(struct source *src, const char *ref, const char *platform,
 void manifest_plan_free(struct image_plan *plans, size_t n);
 /* diff IDs of a config -> chain IDs (OCI image spec, layer.md) */
 int manifest_chain_ids(json_t *config, char (**chain)[DIGEST_LEN], size_t *n, struct pith_error *err);
-void platform_of_machine(char *os, char *arch, char *variant, size_t len);
+
+/* media.c */
+enum media_kind { MEDIA_NONE, MEDIA_UNKNOWN, MEDIA_INDEX, MEDIA_MANIFEST, MEDIA_SCHEMA1, MEDIA_CONFIG, MEDIA_LAYER };
+enum media_kind media_kind(const char *type);
+int media_manifest_kind(const char *desc_type, json_t *content, enum media_kind *kind, struct pith_error *err);
+
+/* platform.c */
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+void platform_normalize(struct platform *p);
+int platform_parse(const char *text, struct platform *p, struct pith_error *err);
+void platform_from_json(json_t *j, struct platform *p);
+void platform_of_uname(const char *machine, struct platform *p);
+void platform_of_machine(struct platform *p);
+int platform_rank(const struct platform *want, const struct platform *have);
+void platform_text(const struct platform *p, char *out, size_t len);
 
 /* store.c */
 struct store {
@@ -112,6 +128,9 @@ struct unpack_policy {
 };
 int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err);
+
+/* user.c: the OCI process.user object for an image config's User, looked up under rootfd */
+int image_user(int rootfd, const char *user, json_t **out, struct pith_error *err);
 
 /* bundle.c */
 struct bundle_options {

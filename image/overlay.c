@@ -33,31 +33,33 @@ bool path_climbs(const char *path)
 int whiteout_parse(const char *entry, enum whiteout_kind *kind, char *dir, size_t dirlen, char *name,
 		   size_t namelen, struct pith_error *err)
 {
+	*kind = WHITEOUT_NONE;
+	*name = 0;
+	while (entry[0] == '.' && entry[1] == '/')
+		entry += 2;
 	const char *slash = strrchr(entry, '/');
 	const char *base = slash ? slash + 1 : entry;
-	*kind = WHITEOUT_NONE;
+	bool opaque = strcmp(base, OPAQUE) == 0;
+	/* aufs's own files (.wh..wh.plnk/, .wh..wh.aufs) in old Docker layers: skipped, as Docker does */
+	if (!opaque && (strncmp(entry, AUFS_META, strlen(AUFS_META)) == 0 || strncmp(base, AUFS_META, strlen(AUFS_META)) == 0)) {
+		*kind = WHITEOUT_META;
+		return 0;
+	}
 	if (strncmp(base, WHITEOUT, strlen(WHITEOUT)) != 0)
 		return 0;
 	if (slash && (size_t)(slash - entry) >= dirlen)
 		return pith_fail(err, ENAMETOOLONG, "%s", entry);
-	snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - entry) : 1, slash ? entry : ".");
-	if (!*dir)
-		snprintf(dir, dirlen, ".");
+	snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - entry) : 1, slash && slash > entry ? entry : ".");
 	const char *deleted = base + strlen(WHITEOUT);
-	if (strcmp(base, OPAQUE) == 0) {
-		*kind = WHITEOUT_OPAQUE;
-		*name = 0;
-	} else {
-		if (!*deleted || strcmp(deleted, ".") == 0 || strcmp(deleted, "..") == 0 ||
-		    strncmp(deleted, WHITEOUT, strlen(WHITEOUT)) == 0)
-			return pith_fail(err, 0, "%s: not a valid whiteout", entry);
-		if (strlen(deleted) >= namelen)
-			return pith_fail(err, ENAMETOOLONG, "%s", entry);
-		snprintf(name, namelen, "%s", deleted);
-		*kind = WHITEOUT_FILE;
-	}
+	if (!opaque && (!*deleted || strcmp(deleted, ".") == 0 || strcmp(deleted, "..") == 0))
+		return pith_fail(err, 0, "%s: not a valid whiteout", entry);
+	if (strlen(deleted) >= namelen)
+		return pith_fail(err, ENAMETOOLONG, "%s", entry);
 	if (path_climbs(dir))
 		return pith_fail(err, 0, "%s: path contains '..'", entry);
+	if (!opaque)
+		snprintf(name, namelen, "%s", deleted);
+	*kind = opaque ? WHITEOUT_OPAQUE : WHITEOUT_FILE;
 	return 0;
 }
 

@@ -10,11 +10,14 @@
 
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
+#define AUFS_META ".wh..wh."
 
-enum whiteout_kind { WHITEOUT_NONE, WHITEOUT_FILE, WHITEOUT_OPAQUE };
+/* NONE: an ordinary entry; FILE: .wh.NAME deletes NAME; OPAQUE: the directory hides what is
+ * below it; META: aufs's own bookkeeping (.wh..wh.* and what is under it), skipped */
+enum whiteout_kind { WHITEOUT_NONE, WHITEOUT_FILE, WHITEOUT_OPAQUE, WHITEOUT_META };
 /* Split a tar entry name into its directory ("." for the top) and, for .wh.NAME, the NAME it
- * deletes. Negative (err filled) for a whiteout no layer may hold: an empty, ".", ".." or
- * .wh.-prefixed NAME, or a directory that climbs with "..". */
+ * deletes. Negative (err filled) for a whiteout no layer may hold: an empty, "." or ".." NAME,
+ * or a directory that climbs with "..". */
 int whiteout_parse(const char *entry, enum whiteout_kind *kind, char *dir, size_t dirlen, char *name,
 		   size_t namelen, struct pith_error *err);
 

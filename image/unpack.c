@@ -157,7 +157,7 @@ static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bo
 	char dir[PATH_MAX], name[NAME_MAX + 1];
 	int r = whiteout_parse(pathname, &kind, dir, sizeof(dir), name, sizeof(name), u->err);
 	*done = r < 0 || kind != WHITEOUT_NONE;
-	if (r == 0 && kind != WHITEOUT_NONE)
+	if (r == 0 && (kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE))
 		r = apply_whiteout(rootfd, pathname, kind, dir, name, u->err);
 	return r;
 }
