@@ -14,6 +14,7 @@ done
 T=$(mktemp -d "$build/image-test.XXXXXX")
 bundles=""
 cleanup() {
+	dockerd_stop
 	for b in $bundles; do [ -d "$b" ] && "$build/pith-image" --store "$T/S" bundle --rm "$b" 2>/dev/null || true; done
 	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
 	rm -rf "$T"
@@ -103,6 +104,48 @@ umount ov/m
 "$img" --store S bundle --no-overlay t Bc 2>copy.err && grep -q 'note: no overlay (--no-overlay)' copy.err \
 	&& python3 "$here/compare.py" Bc/rootfs U/rootfs >compare.out && "$img" --store S bundle --rm Bc && [ ! -e Bc ] \
 	&& pass "--no-overlay copies the layers ($(tail -1 compare.out))" || fail "--no-overlay: $(cat copy.err) $(cat compare.out)"
+
+# --- docker save: a private dockerd (its own data-root, exec-root, socket; no iptables, no
+# bridge; in a mount namespace of its own where a tmpfs covers /etc/docker, so its key.json and
+# overlay mounts never reach the host) loads the test image from a skopeo docker-archive and
+# imports a second one; `docker save` of both is one archive, and pith-image loads and runs both
+dockerd_stop() {
+	[ -n "${dk_pid:-}" ] || return 0
+	kill "$dk_pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do kill -0 "$dk_pid" 2>/dev/null || break; sleep 0.2; done
+	kill -KILL "$dk_pid" 2>/dev/null || true
+	wait "$dk_pid" 2>/dev/null || true
+	dk_pid=
+}
+if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
+	D=$T/dk; mkdir -p "$D"
+	echo '{"iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none", "storage-driver": "overlay2",
+	 "exec-opts": ["native.cgroupdriver=cgroupfs"], "features": {"buildkit": false}}' >"$D/daemon.json"
+	DK="env DOCKER_HOST=unix://$D/sock DOCKER_CONFIG=$D/client /usr/bin/docker"
+	unshare --mount --propagation private sh -c 'mount -t tmpfs -o size=1m tmpfs /etc/docker && exec "$@"' sh \
+		dockerd --config-file "$D/daemon.json" --data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/sock" \
+		--pidfile "$D/pid" >"$D/log" 2>&1 &
+	dk_pid=$!
+	for _ in $(seq 1 100); do $DK version >/dev/null 2>&1 && break; sleep 0.2; done
+	skopeo copy -q oci:L:t docker-archive:dk-in.tar:pith/t:1
+	if $DK load -q -i dk-in.tar >dk.out 2>&1 && tar -C "$build/fixtures/rootfs" -c . \
+		| $DK import --change 'CMD ["/bin/sh", "-c", "echo imported"]' - pith/imported:1 >>dk.out 2>&1 \
+		&& $DK save -o docker-two.tar pith/t:1 pith/imported:1 >>dk.out 2>&1; then :
+	else fail "docker load/import/save: $(cat dk.out) $(tail -3 "$D/log")"; fi
+	dockerd_stop
+	rm -rf S load.out compare.out
+	if [ -s docker-two.tar ] && "$img" --store S load docker-two.tar >load.out 2>&1 && [ "$(grep -c '^loaded ' load.out)" = 2 ] \
+		&& "$img" --store S bundle pith/t:1 Bd && python3 "$here/compare.py" Bd/rootfs U/rootfs >compare.out \
+		&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b Bd "img-d$$" 2>&1)" = "$expected" ] \
+		&& "$img" --store S bundle pith/imported:1 Bi \
+		&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b Bi "img-i$$" 2>&1)" = imported ]; then
+		pass "docker save of two images: both load, the test image equals umoci's ($(tail -1 compare.out)), both run"
+	else fail "docker save: $(cat load.out) $(cat compare.out 2>/dev/null)"; fi
+	bundles="$bundles $T/Bd $T/Bi"
+	for b in Bd Bi; do [ ! -d $b ] || "$img" --store S bundle --rm $b; done
+else
+	echo "skip docker save: dockerd or /usr/bin/docker is not installed"
+fi
 
 # --- User by name through the image's /etc/passwd and /etc/group; -e; CMD after --
 umoci config --image L:t --tag u --config.user nobody:nogroup --config.env GREETING=hello --config.env KEEP=1
