@@ -12,16 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "image.h"
+#include "overlay.h"
 
-#define OPAQUE_XATTR "trusted.overlay.opaque"
 
 /* The directory holding PATH in the rootfs, reached with no symlink on the way; -ENOENT when
  * there is none (nothing to remove then: the overlay would not follow a symlink either). */
@@ -31,10 +28,7 @@ static int parent_beneath(int rootfd, const char *path, const char **base)
 	const char *slash = strrchr(path, '/');
 	*base = slash ? slash + 1 : path;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, rootfd, *dir ? dir : ".", &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	return overlay_open_beneath(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY);
 }
 
 static int remove_at(int dirfd, const char *name, struct pith_error *err)

@@ -8,15 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "overlay.h"
-
-#define OPAQUE_XATTR "trusted.overlay.opaque"
 
 bool path_climbs(const char *path)
 {
@@ -63,12 +59,33 @@ int whiteout_parse(const char *entry, enum whiteout_kind *kind, char *dir, size_
 	return 0;
 }
 
+/* One component at a time with O_NOFOLLOW: what openat2's RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+ * does, also where there is no openat2 (before Linux 5.6, under qemu-user). */
+int overlay_open_beneath(int dirfd, const char *path, int flags)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	if (path_climbs(buf))
+		return -EXDEV;
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	char *save = NULL, *c = strtok_r(buf, "/", &save);
+	while (fd >= 0 && c) {
+		char *next = strtok_r(NULL, "/", &save);
+		int sub = openat(fd, c, (next ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		fd = sub < 0 ? -e : sub;
+		c = next;
+	}
+	return fd;
+}
+
 static int open_beneath(int dirfd, const char *name, int flags)
 {
-	struct open_how how = { .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	return overlay_open_beneath(dirfd, name, flags);
 }
 
 static bool is_opaque(int dirfd)

@@ -11,6 +11,7 @@
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
 #define AUFS_META ".wh..wh."
+#define OPAQUE_XATTR "trusted.overlay.opaque"
 
 /* NONE: an ordinary entry; FILE: .wh.NAME deletes NAME; OPAQUE: the directory hides what is
  * below it; META: aufs's own bookkeeping (.wh..wh.* and what is under it), skipped */
@@ -23,6 +24,10 @@ int whiteout_parse(const char *entry, enum whiteout_kind *kind, char *dir, size_
 
 /* true when a path, as a tar entry names it, has a ".." component */
 bool path_climbs(const char *path);
+
+/* PATH opened beneath dirfd, no symlink or ".." on the way (O_NOFOLLOW on each component);
+ * negative errno on failure. */
+int overlay_open_beneath(int dirfd, const char *path, int flags);
 
 /* Where PATH is in the view of layers[0] (the layer being unpacked) over layers[1..n-1]
  * (the lower ones, top first): the index of the layer whose entry shows, -ENOENT when no layer

@@ -16,11 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -121,9 +119,8 @@ static int open_parent(int rootfd, char *path, struct pith_error *err)
 			close(fd);
 			return pith_fail(err, e, "%s", c);
 		}
-		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
-					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
-		int next = (int)syscall(SYS_openat2, fd, c, &how, sizeof(how));
+		/* one component (never ".."), O_NOFOLLOW: no symlink on the way, no openat2 needed */
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		int e = errno;
 		close(fd);
 		if (next < 0)
@@ -142,8 +139,8 @@ static int apply_whiteout(int rootfd, const char *pathname, enum whiteout_kind k
 		return pith_wrap(err, "%s", pathname);
 	int r = 0;
 	if (kind == WHITEOUT_OPAQUE) {
-		if (fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-			r = pith_fail(err, errno, "%s: setting trusted.overlay.opaque", pathname);
+		if (fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
+			r = pith_fail(err, errno, "%s: setting " OPAQUE_XATTR, pathname);
 	} else if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST) {
 		r = pith_fail(err, errno, "%s: making the whiteout", pathname);
 	}

@@ -116,9 +116,13 @@ dockerd_stop() {
 	kill -KILL "$dk_pid" 2>/dev/null || true
 	wait "$dk_pid" 2>/dev/null || true
 	dk_pid=
+	[ -z "${made_etc_docker:-}" ] || rmdir /etc/docker
+	made_etc_docker=
 }
 if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
 	D=$T/dk; mkdir -p "$D"
+	# the mount point of that tmpfs; made here (and removed by the trap) only when missing
+	[ -d /etc/docker ] || { mkdir /etc/docker && made_etc_docker=1; }
 	echo '{"iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none", "storage-driver": "overlay2",
 	 "exec-opts": ["native.cgroupdriver=cgroupfs"], "features": {"buildkit": false}}' >"$D/daemon.json"
 	DK="env DOCKER_HOST=unix://$D/sock DOCKER_CONFIG=$D/client /usr/bin/docker"
