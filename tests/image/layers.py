@@ -34,6 +34,10 @@ def base(rootfs, out):
         add_bytes(t, "hl/a", b"one inode, two names\n", mode=0o600)
         add_special(t, "hl/b", tarfile.LNKTYPE, link="hl/a")
         add_special(t, "abs-link", tarfile.SYMTYPE, link="/data/keep", mode=0o777)
+        i = tarfile.TarInfo("hl/xattr")
+        i.size, i.mode, i.mtime = 5, 0o644, 1600000000
+        i.pax_headers = {"SCHILY.xattr.user.pith": "kept"}
+        t.addfile(i, io.BytesIO(b"xatt\n"))
         i = tarfile.TarInfo("dev/pith-null")
         i.type, i.devmajor, i.devminor, i.mode, i.mtime = tarfile.CHRTYPE, 1, 3, 0o666, 1700000000
         t.addfile(i)
