@@ -51,6 +51,18 @@ static int load_plan(struct store *st, struct source *src, struct image_plan *p,
 	return r;
 }
 
+/* A whole decimal (or 0x) number for OPTION, nothing after it. */
+static int parse_count(const char *option, const char *text, uint64_t max, uint64_t *out, struct pith_error *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-' || v > max)
+		return pith_fail(err, EINVAL, "load: %s %s: expected a number up to %" PRIu64, option, text, max);
+	*out = v;
+	return 0;
+}
+
 static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *err)
 {
 	static const struct option opts[] = {
@@ -63,16 +75,19 @@ static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *
 	const char *platform = NULL;
 	struct unpack_policy policy = { .max_bytes = DEFAULT_BUDGET, .max_ratio = DEFAULT_RATIO };
 	int c;
+	uint64_t ratio;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'p')
 			platform = optarg;
-		else if (c == 'm')
-			policy.max_bytes = strtoull(optarg, NULL, 0);
+		else if (c == 'm' && parse_count("--max-layer-bytes", optarg, UINT64_MAX, &policy.max_bytes, err) < 0)
+			return -1;
+		else if (c == 'R' && parse_count("--max-ratio", optarg, UINT32_MAX, &ratio, err) < 0)
+			return -1;
 		else if (c == 'R')
-			policy.max_ratio = (unsigned)strtoul(optarg, NULL, 0);
+			policy.max_ratio = (unsigned)ratio;
 		else if (c == 'S')
 			policy.no_setuid = true;
-		else
+		else if (c != 'm')
 			return pith_fail(err, EINVAL, "load: unknown option %s", argv[optind - 1]);
 	}
 	if (optind + 1 != argc)

@@ -13,10 +13,25 @@ for tool in umoci skopeo podman python3; do
 done
 T=$(mktemp -d "$build/image-test.XXXXXX")
 bundles=""
+# a private dockerd of the docker save test, stopped by its pid
+dockerd_stop() {
+	[ -n "${dk_pid:-}" ] || return 0
+	kill "$dk_pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do kill -0 "$dk_pid" 2>/dev/null || break; sleep 0.2; done
+	kill -KILL "$dk_pid" 2>/dev/null || true
+	wait "$dk_pid" 2>/dev/null || true
+	dk_pid=
+	[ -z "${made_etc_docker:-}" ] || rmdir /etc/docker
+	made_etc_docker=
+}
 cleanup() {
 	dockerd_stop
 	for b in $bundles; do [ -d "$b" ] && "$build/pith-image" --store "$T/S" bundle --rm "$b" 2>/dev/null || true; done
-	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	# a mount can hold another (an overlay's upper on a tmpfs): passes until none is left
+	for _ in 1 2 3; do
+		for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+	done
+	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount -l "$m" || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -100,6 +115,11 @@ if "$img" --store S bundle t ov/m/B 2>copy.err && grep -q 'note: no overlay (Inv
 	pass "overlayfs refused: layers copied ($(tail -1 compare.out)), the note says so: $(cat copy.err)"
 else fail "copy fallback: $(cat copy.err) $(cat compare.out 2>/dev/null)"; fi
 "$img" --store S bundle --rm ov/m/B && [ ! -e ov/m/B ] && pass "bundle --rm removes a copied rootfs" || fail "--rm of a copy"
+# --tmpfs-upper there is a real overlay again: its upper is on the tmpfs, not on the overlay
+bundles="$bundles $T/ov/m/B2"
+"$img" --store S bundle --tmpfs-upper t ov/m/B2 2>copy.err && grep -q " $T/ov/m/B2/rootfs overlay " /proc/self/mounts \
+	&& [ ! -s copy.err ] && "$img" --store S bundle --rm ov/m/B2 && [ ! -e ov/m/B2 ] \
+	&& pass "--tmpfs-upper inside an overlay: an overlay rootfs, no copy" || fail "--tmpfs-upper inside an overlay: $(cat copy.err)"
 umount ov/m
 "$img" --store S bundle --no-overlay t Bc 2>copy.err && grep -q 'note: no overlay (--no-overlay)' copy.err \
 	&& python3 "$here/compare.py" Bc/rootfs U/rootfs >compare.out && "$img" --store S bundle --rm Bc && [ ! -e Bc ] \
@@ -109,16 +129,6 @@ umount ov/m
 # bridge; in a mount namespace of its own where a tmpfs covers /etc/docker, so its key.json and
 # overlay mounts never reach the host) loads the test image from a skopeo docker-archive and
 # imports a second one; `docker save` of both is one archive, and pith-image loads and runs both
-dockerd_stop() {
-	[ -n "${dk_pid:-}" ] || return 0
-	kill "$dk_pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do kill -0 "$dk_pid" 2>/dev/null || break; sleep 0.2; done
-	kill -KILL "$dk_pid" 2>/dev/null || true
-	wait "$dk_pid" 2>/dev/null || true
-	dk_pid=
-	[ -z "${made_etc_docker:-}" ] || rmdir /etc/docker
-	made_etc_docker=
-}
 if command -v dockerd >/dev/null && [ -x /usr/bin/docker ]; then
 	D=$T/dk; mkdir -p "$D"
 	# the mount point of that tmpfs; made here (and removed by the trap) only when missing
@@ -227,6 +237,12 @@ hostile() { # KIND [LOAD OPTIONS]
 	|| fail "symlink write-through: $(cat h.err)"
 [ "$(hostile hardlink)" = refused ] && pass "hardlink out of the layer refused: $(cat h.err)" || fail "hardlink: $(cat h.err)"
 [ "$(hostile whiteout)" = refused ] && pass "whiteout through a symlink refused: $(cat h.err)" || fail "whiteout: $(cat h.err)"
+for bad in "--max-ratio abc" "--max-ratio -1" "--max-layer-bytes 12k" "--max-ratio 4294967296"; do
+	# shellcheck disable=SC2086
+	if "$img" --store S load $bad oci:L:t 2>h.err; then fail "load $bad accepted"
+	elif grep -q "expected a number" h.err && [ ! -e S/names.json ]; then :; else fail "load $bad: $(cat h.err)"; fi
+done
+pass "bad numbers for --max-ratio and --max-layer-bytes are refused by name: $(cat h.err)"
 [ "$(hostile big --max-layer-bytes 65536)" = refused ] && grep -q 'more than' h.err \
 	&& pass "layer over the byte budget refused: $(cat h.err)" || fail "budget: $(cat h.err)"
 
