@@ -128,6 +128,9 @@ struct unpack_policy {
 };
 int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err);
+/* A layer the store has: refused when the policy would not have let it in as it is */
+int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,
+			struct pith_error *err);
 
 /* user.c: the OCI process.user object for an image config's User, looked up under rootfd */
 int image_user(int rootfd, const char *user, json_t **out, struct pith_error *err);

@@ -36,8 +36,8 @@ static int load_plan(struct store *st, struct source *src, struct image_plan *p,
 {
 	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	for (size_t i = 0; r == 0 && i < p->nlayers; i++)
-		if (!store_has_layer(st, p->layers[i].chain_id))
-			r = unpack_layer(st, src, p->layers, i, policy, err);
+		r = store_has_layer(st, p->layers[i].chain_id) ? unpack_check_stored(st, &p->layers[i], policy, err)
+								: unpack_layer(st, src, p->layers, i, policy, err);
 	/* the manifest last: whatever is reachable from it is complete */
 	if (r == 0)
 		r = store_put_blob(st, p->manifest_digest, p->manifest, p->manifest_len, err);

@@ -206,8 +206,9 @@ static int upper_parent(int lower, int upper, char *path, char **base)
 		if (nl >= 0 && fstat(nl, &s) == 0) {
 			if (mkdirat(ud, c, 0700) == 0) {
 				nu = open_beneath(ud, c, O_RDONLY | O_DIRECTORY);
-				if (nu >= 0 && copy_meta(nl, nu, &s) < 0)
-					close(nu), nu = -errno;
+				int e = nu >= 0 ? copy_meta(nl, nu, &s) : 0;
+				if (e < 0)
+					close(nu), nu = e;
 			} else if (errno == EEXIST) {
 				nu = open_beneath(ud, c, O_RDONLY | O_DIRECTORY);
 			} else {

@@ -327,6 +327,26 @@ static int extract_in(struct unpack *u, const char *tmp)
 	return r;
 }
 
+static int setuid_found(const char *path, const struct stat *s, int flag, struct FTW *ftw)
+{
+	return flag == FTW_F && S_ISREG(s->st_mode) && (s->st_mode & (S_ISUID | S_ISGID)) ? 1 : 0;
+}
+
+int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,
+			struct pith_error *err)
+{
+	if (!policy->no_setuid)
+		return 0;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/layers/%s", st->path, layer->chain_id + 7);
+	int r = nftw(path, setuid_found, 16, FTW_PHYS | FTW_MOUNT);
+	if (r < 0)
+		return pith_fail(err, errno, "%s", path);
+	return r ? pith_fail(err, 0, "layer %s is in the store already, with setuid or setgid files (it was loaded "
+			     "without --no-setuid): remove the images that use it, then load again", layer->chain_id)
+		 : 0;
+}
+
 /* Root in the initial user namespace: the only one that may make device nodes. */
 static bool privileged(void)
 {

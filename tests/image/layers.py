@@ -60,6 +60,8 @@ def hostile(kind, out):
             add_bytes(t, "evil/planted", b"written through a symlink\n")
         elif kind == "hardlink":
             add_special(t, "grab", tarfile.LNKTYPE, link="../../../../../../../etc/passwd")
+        elif kind == "abs-hardlink":
+            add_special(t, "grab", tarfile.LNKTYPE, link="/etc/passwd")
         elif kind == "whiteout":
             add_special(t, "up", tarfile.SYMTYPE, link="/", mode=0o777)
             add_bytes(t, "up" + os.environ["HOSTILE_TARGET"] + "/.wh.victim", b"")

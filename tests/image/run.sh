@@ -236,6 +236,8 @@ hostile() { # KIND [LOAD OPTIONS]
 [ "$(hostile symlink)" = refused ] && pass "write through an absolute symlink refused: $(cat h.err)" \
 	|| fail "symlink write-through: $(cat h.err)"
 [ "$(hostile hardlink)" = refused ] && pass "hardlink out of the layer refused: $(cat h.err)" || fail "hardlink: $(cat h.err)"
+[ "$(hostile abs-hardlink)" = refused ] && grep -q 'Path is absolute' h.err && pass "hardlink to an absolute path refused: $(cat h.err)" \
+	|| fail "absolute hardlink: $(cat h.err)"
 [ "$(hostile whiteout)" = refused ] && pass "whiteout through a symlink refused: $(cat h.err)" || fail "whiteout: $(cat h.err)"
 for bad in "--max-ratio abc" "--max-ratio -1" "--max-layer-bytes 12k" "--max-ratio 4294967296"; do
 	# shellcheck disable=SC2086
@@ -289,6 +291,11 @@ rm -rf S; "$img" --store S load --no-setuid oci:Suid:h >/dev/null && [ "$(modes)
 	|| fail "--no-setuid: $(modes)"
 rm -rf S; "$img" --store S load oci:Suid:h >/dev/null && [ "$(modes)" = "4755 2711 2775 " ] \
 	&& pass "without --no-setuid the bits stay" || fail "setuid kept: $(modes)"
+# a layer already in the store with the bits (loaded without the flag) is refused, not shared
+if "$img" --store S load --no-setuid oci:Suid:h 2>h.err; then fail "--no-setuid over a stored setuid layer loaded"
+elif grep -q 'with setuid or setgid files' h.err && [ "$(modes)" = "4755 2711 2775 " ]; then
+	pass "--no-setuid refuses a stored layer that has the bits: $(cat h.err)"
+else fail "--no-setuid over a stored layer: $(cat h.err)"; fi
 # a hardlink to a file of the layer below, in a directory this layer has no entry for: the
 # target is copied up (owner, mode, setuid bit, parent directory like the lower's), the
 # rootfs equals umoci's, and the lower layer's file is untouched; a hardlink to a file this
