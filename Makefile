@@ -61,8 +61,13 @@ SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/ru
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
 IMAGE_PC    := libarchive libcrypto jansson
+# The image's User is looked up by the runtime's passwd code (and what it needs: libc only).
+IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
 IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
-	$(BUILD)/config/seccomp_default.json.o $(BUILD)/runtime/error.o
+	$(BUILD)/config/seccomp_default.json.o $(IMAGE_RUNTIME_OBJ)
+# What the unit tests take from image/: the decisions made without libarchive or libcrypto
+# (the runtime objects come from libpith.a there).
+IMAGE_UNIT_OBJ := $(addprefix $(BUILD)/image/,media.o overlay.o platform.o user.o)
 
 UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC   := $(sort $(wildcard tests/integration/*.c))
@@ -109,7 +114,7 @@ $(BUILD)/pith-init: $(INIT_OBJ)
 # ---------- tests ----------
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
-$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(IMAGE_UNIT_OBJ) $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
 
 $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a

@@ -71,7 +71,23 @@ int manifest_plan(struct source *src, const char *ref, const char *platform,
 void manifest_plan_free(struct image_plan *plans, size_t n);
 /* diff IDs of a config -> chain IDs (OCI image spec, layer.md) */
 int manifest_chain_ids(json_t *config, char (**chain)[DIGEST_LEN], size_t *n, struct pith_error *err);
-void platform_of_machine(char *os, char *arch, char *variant, size_t len);
+
+/* media.c */
+enum media_kind { MEDIA_NONE, MEDIA_UNKNOWN, MEDIA_INDEX, MEDIA_MANIFEST, MEDIA_SCHEMA1, MEDIA_CONFIG, MEDIA_LAYER };
+enum media_kind media_kind(const char *type);
+int media_manifest_kind(const char *desc_type, json_t *content, enum media_kind *kind, struct pith_error *err);
+
+/* platform.c */
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+void platform_normalize(struct platform *p);
+int platform_parse(const char *text, struct platform *p, struct pith_error *err);
+void platform_from_json(json_t *j, struct platform *p);
+void platform_of_uname(const char *machine, struct platform *p);
+void platform_of_machine(struct platform *p);
+int platform_rank(const struct platform *want, const struct platform *have);
+void platform_text(const struct platform *p, char *out, size_t len);
 
 /* store.c */
 struct store {
@@ -96,6 +112,7 @@ int store_image_config(struct store *st, const char *manifest_digest, json_t **c
 int store_remove_tree(const char *path, struct pith_error *err);
 int store_bundle_record(struct store *st, const char *dir, const char *manifest, struct pith_error *err);
 int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err);
+bool store_bundle_recorded(struct store *st, const char *dir);
 int store_ls(struct store *st, struct pith_error *err);
 int store_inspect(struct store *st, const char *image, struct pith_error *err);
 int store_tag(struct store *st, const char *image, const char *name, struct pith_error *err);
@@ -103,13 +120,31 @@ int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 
-/* unpack.c */
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layer,
-		 uint64_t budget, struct pith_error *err);
+/* unpack.c: layers[index] into the store, over layers[0..index-1] (already there) */
+struct unpack_policy {
+	uint64_t max_bytes;   /* --max-layer-bytes; the store's free space bounds it too */
+	unsigned max_ratio;   /* --max-ratio: uncompressed / compressed, 0 for no limit */
+	bool no_setuid;       /* --no-setuid: setuid and setgid bits off regular files */
+};
+int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+		 const struct unpack_policy *policy, struct pith_error *err);
+/* A layer the store has: refused when the policy would not have let it in as it is */
+int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,
+			struct pith_error *err);
+
+/* user.c: the OCI process.user object for an image config's User, looked up under rootfd */
+int image_user(int rootfd, const char *user, json_t **out, struct pith_error *err);
 
 /* bundle.c */
+struct bundle_options {
+	bool tmpfs_upper;   /* the overlay's upper and work directories on a tmpfs */
+	bool no_overlay;    /* copy the layers into rootfs (what is done when overlayfs refuses) */
+};
 int bundle_create(struct store *st, const char *image, const char *dir, char **args, int nargs,
-		  char **env, int nenv, struct pith_error *err);
+		  char **env, int nenv, const struct bundle_options *opts, struct pith_error *err);
+/* copy.c: the layers (bottom first) into rootfs, whiteouts and opaque directories applied */
+int bundle_copy_layers(struct store *st, char (*chain)[DIGEST_LEN], size_t n, const char *rootfs,
+		       struct pith_error *err);
 int bundle_remove(struct store *st, const char *dir, struct pith_error *err);
 
 #endif

@@ -381,6 +381,13 @@ int store_bundle_record(struct store *st, const char *dir, const char *manifest,
 	return r;
 }
 
+bool store_bundle_recorded(struct store *st, const char *dir)
+{
+	char name[DIGEST_LEN + 16];
+	struct pith_error ignored;
+	return bundle_record_name(dir, name, &ignored) == 0 && faccessat(st->fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err)
 {
 	char name[DIGEST_LEN + 16];
