@@ -53,7 +53,7 @@ LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(BUILD)/runtime/main.o,$(RUNTIME_OBJ)
 SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/fd_close.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
-IMAGE_PC    := libarchive libcrypto jansson
+IMAGE_PC    := libarchive libcrypto jansson libcurl
 IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(BUILD)/runtime/error.o
 
@@ -98,7 +98,8 @@ $(BUILD)/pith-init: $(INIT_OBJ)
 # ---------- tests ----------
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
-$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
+# image/ref.c (reference parsing) is plain C with no library: its unit tests link it directly
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/image/ref.o $(BUILD)/libpith.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
 
 $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
