@@ -27,14 +27,26 @@ bool digest_valid(const char *s);
 int digest_verify(struct digest *d, const char *what, const char *want, int64_t want_size,
 		  struct pith_error *err);
 
-/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save). */
+/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save), or
+ * something else that serves the same paths through ops (a registry: pull.h). */
+struct source_stream;
+struct source_ops {
+	/* sets s->stream */
+	int (*open)(void *cookie, const char *path, struct source_stream *s, struct pith_error *err);
+	ssize_t (*read)(void *stream, void *buf, size_t n, struct pith_error *err);
+	void (*close)(void *stream);
+};
 struct source {
 	int dirfd;       /* layout directory, or -1 */
 	char *archive;   /* archive path, or NULL */
+	const struct source_ops *ops;  /* or NULL */
+	void *cookie;
 };
 struct source_stream {
 	struct archive *a;
 	int fd;
+	const struct source_ops *ops;
+	void *stream;
 };
 int source_open(const char *spec, struct source *src, char **ref, struct pith_error *err);
 void source_close(struct source *src);

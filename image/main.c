@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "pull.h"
 
 #define DEFAULT_STORE "/var/lib/pith/images"
 #define DEFAULT_BUDGET (64ull << 30)
@@ -17,6 +18,9 @@ static void usage(FILE *out)
 		"usage: pith-image [--store DIR] COMMAND [ARGS]\n\n"
 		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] SOURCE\n"
 		"                 SOURCE: an OCI archive, a docker/podman save archive, or oci:DIR[:REF]\n"
+		"  pull [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST]...\n"
+		"       [--jobs N] [--progress auto|tty|json|none] [--retries N] [--stall-timeout S] REF\n"
+		"                 REF: [HOST[:PORT]/]NAME[:TAG][@sha256:...], from a registry (Docker's names)\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
 		"  tag IMAGE NAME another name for IMAGE\n"
@@ -130,6 +134,8 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		return r;
 	if (strcmp(cmd, "load") == 0)
 		r = cmd_load(&st, argc, argv, err);
+	else if (strcmp(cmd, "pull") == 0)
+		r = cmd_pull(&st, argc, argv, err);
 	else if (strcmp(cmd, "ls") == 0 && argc == 1)
 		r = store_ls(&st, err);
 	else if (strcmp(cmd, "inspect") == 0 && argc == 2)
