@@ -55,8 +55,16 @@ struct fetch {
 	uint64_t received;        /* bytes of the body taken, over every attempt */
 	uint64_t received_at_start;
 	int attempts;             /* failed attempts in a row (progress resets it) */
+	double last_byte, wait_start;  /* for the stall timeout */
 	int auths;
 };
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void header_value(const char *line, size_t len, size_t skip, char *out, size_t outlen)
 {
@@ -132,6 +140,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 	if (!f->deliver) {
 		size_t room = ERRBODY_MAX - f->errlen, k = len < room ? len : room;
 		memcpy(f->errbody + f->errlen, data, k);
+		for (size_t i = f->errlen; i < f->errlen + k; i++)
+			if (f->errbody[i] == '\n' || f->errbody[i] == '\r')
+				f->errbody[i] = ' ';
 		f->errlen += k;
 		f->errbody[f->errlen] = 0;
 		return len;
@@ -158,6 +169,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 	memcpy(f->buf + f->len, data, add);
 	f->len += add;
 	f->received += add;
+	f->last_byte = monotonic();
 	return len;
 }
 
@@ -189,6 +201,7 @@ static int start(struct fetch *f, struct pith_error *err)
 	f->errbody[0] = f->challenge[0] = 0;
 	f->retry_after = -1;
 	f->received_at_start = f->received;
+	f->last_byte = monotonic();
 	if (curl_multi_add_handle(f->multi, f->easy) != CURLM_OK)
 		return pith_fail(err, ENOMEM, "GET %s", f->url);
 	f->running = true;
@@ -289,8 +302,18 @@ static int pump(struct fetch *f, struct pith_error *err)
 			curl_multi_remove_handle(f->multi, f->easy);
 			f->running = false;
 		}
-	if (f->running && f->pos == f->len && !f->paused)
-		curl_multi_poll(f->multi, NULL, 0, 1000, NULL);
+	if (!f->running || f->pos < f->len || f->paused)
+		return 0;
+	/* A stall is time the reader waited with no byte coming, not time it spent writing
+	 * files (or blocked in another layer's syncfs) while the socket buffer filled. */
+	double since = f->last_byte > f->wait_start ? f->last_byte : f->wait_start;
+	if (monotonic() - since >= (double)registry_options(f->reg)->stall_seconds) {
+		curl_multi_remove_handle(f->multi, f->easy);
+		f->running = false;
+		f->result = CURLE_OPERATION_TIMEDOUT;
+		return 0;
+	}
+	curl_multi_poll(f->multi, NULL, 0, 250, NULL);
 	return 0;
 }
 
@@ -315,6 +338,7 @@ int fetch_open(struct registry *reg, const char *kind, const char *key, int64_t 
 		curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
 		curl_easy_setopt(f->easy, CURLOPT_BUFFERSIZE, 128L << 10);
+		curl_easy_setopt(f->easy, CURLOPT_LOW_SPEED_TIME, 0L);   /* pump() measures stalls */
 		r = start(f, err);
 	}
 	if (r < 0) {
@@ -327,6 +351,7 @@ int fetch_open(struct registry *reg, const char *kind, const char *key, int64_t 
 
 ssize_t fetch_read(struct fetch *f, void *buf, size_t n, struct pith_error *err)
 {
+	f->wait_start = monotonic();
 	for (;;) {
 		if (f->pos < f->len) {
 			size_t k = f->len - f->pos < n ? f->len - f->pos : n;
@@ -353,6 +378,7 @@ ssize_t fetch_read(struct fetch *f, void *buf, size_t n, struct pith_error *err)
 int fetch_all(struct fetch *f, size_t max, char **buf, size_t *len, struct pith_error *err)
 {
 	f->max = max;
+	f->wait_start = monotonic();
 	while (!f->eof) {
 		int r = pump(f, err);
 		if (r < 0)
