@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,8 @@ int cmd_pull(struct store *st, int argc, char **argv, struct pith_error *err)
 	}
 	char name[REF_DOMAIN_MAX + REF_PATH_MAX + DIGEST_LEN + 4];
 	ref_store_name(&ref, name, sizeof(name));
+	/* a peer closing mid-write is an error to retry, not a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct progress *prog = progress_new(a.progress, name);
 	struct registry *reg = NULL;

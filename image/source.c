@@ -21,6 +21,8 @@ int source_open(const char *spec, struct source *src, char **ref, struct pith_er
 {
 	src->dirfd = -1;
 	src->archive = NULL;
+	src->ops = NULL;
+	src->cookie = NULL;
 	*ref = NULL;
 	if (strncmp(spec, "oci:", 4) == 0) {
 		char *dir = strdup(spec + 4);

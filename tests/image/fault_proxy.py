@@ -7,6 +7,7 @@ e.g. a blob's hex digest; COUNT is how many requests the rule hits, then it is s
   stall PATTERN AFTER SECONDS COUNT   stop sending for SECONDS after AFTER bytes
   flip PATTERN OFFSET COUNT           change the byte at OFFSET of the blob
   status PATTERN CODE COUNT [RETRY_AFTER]   answer CODE (and Retry-After) instead
+  norange PATTERN COUNT               forward without the Range header (a server ignoring it)
 Every request is logged to LOG: method, path, range asked, status, body bytes sent, fault.
 
 usage: fault_proxy.py PORT UPSTREAM_HOST:PORT CA_FILE RULES LOG
@@ -74,6 +75,8 @@ def main():
                 return
             conn = http.client.HTTPSConnection(host, int(uport), context=ctx, timeout=60)
             headers = {k: self.headers[k] for k in FORWARD if self.headers.get(k)}
+            if rule and rule[0] == "norange":
+                headers.pop("Range", None)
             conn.request(self.command, self.path, headers=headers)
             resp = conn.getresponse()
             self.send_response(resp.status)

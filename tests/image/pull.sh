@@ -130,6 +130,9 @@ rm -rf S
 if "$img" --store S pull --creds user:secret "$A/test/t:1" 2>pull.err; then fail "pulled from an unknown CA"
 elif grep -qi 'certificate' pull.err && grep -q 'cert-dir' pull.err; then pass "unknown CA refused: $(cat pull.err)"
 else fail "unknown CA: $(cat pull.err)"; fi
+"$img" --store S pull --insecure "$A" --creds user:secret "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "--insecure $A: TLS without verification" || fail "--insecure: $(cat pull.err)"
+rm -rf S
 mkdir -p "/etc/containers/certs.d/$A" && cp certs/ca.crt "/etc/containers/certs.d/$A/ca.crt"
 "$img" --store S pull --creds user:secret "$A/test/t:1" >/dev/null 2>pull.err \
 	&& pass "per-registry CA from /etc/containers/certs.d/$A" || fail "certs.d: $(cat pull.err)"
@@ -192,6 +195,14 @@ if pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ]; t
 	else fail "drops: not resumed by Range ($sent bytes for $big_size): $(grep "$big" proxy.log)"; fi
 else fail "pull through drops: $(cat pull.err)"; fi
 rm -rf S; : > proxy.log
+printf 'drop %s 9000000 1\nnorange %s 1\n' "$big" "$big" > rules
+pullx --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=9000000- status=200' \
+	&& [ "$(blob_bytes)" = $((big_size + 9000000)) ] \
+	&& jq -s -e 'any(.[]; .event == "retry" and .offset == 9000000)' events.json >/dev/null \
+	&& [ "$(runs "$X/test/big:1")" = "$expected" ] \
+	&& pass "a server that ignores Range: the blob again whole, its first 9000000 bytes dropped; a retry event says so" \
+	|| fail "no Range support: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) bytes $(blob_bytes) run: $(runs "$X/test/big:1")"
+rm -rf S; : > proxy.log
 printf 'stall %s 5000000 6 1\n' "$big" > rules
 start=$(date +%s)
 pullx >/dev/null 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=5000000- status=206' \
@@ -216,6 +227,14 @@ start=$(date +%s%N)
 pullx >/dev/null 2>pull.err && ms=$(( ($(date +%s%N) - start) / 1000000 )) && ! grep -q '/blobs/' proxy.log \
 	&& pass "every layer present: no blob GET ($(grep -c GET proxy.log) GETs, ${ms} ms)" \
 	|| fail "all present: $(cat pull.err) $(cat proxy.log)"
+
+# --- on a terminal: a line per layer and a total (stderr); quiet when not a terminal
+rm -rf S
+script -qec "$img --store S pull --creds user:secret $X/test/big:1" /dev/null >tty.out 2>&1 \
+	&& grep -q "$X/test/big:1: 3/3 layers" tty.out && grep -q "${big%"${big#????????????}"}  done" tty.out \
+	&& rm -rf S && "$img" --store S pull --creds user:secret "$X/test/big:1" >quiet.out 2>quiet.err && [ ! -s quiet.err ] \
+	&& pass "progress on a terminal, per layer and total; nothing on stderr otherwise" \
+	|| fail "terminal progress: $(tail -c 400 tty.out) $(cat quiet.err)"
 
 # --- SIGKILL at random moments: the store stays usable, the next pull completes
 rm -rf S; : > rules
