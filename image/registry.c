@@ -508,7 +508,9 @@ static int choose_scheme(struct registry *reg, struct pith_error *err)
 	if (c != CURLE_OK)
 		return pith_fail(err, 0, "%s/v2/: %s%s", reg->origin, curl_easy_strerror(c),
 				 c == CURLE_PEER_FAILED_VERIFICATION ? " (a CA for it: --cert-dir DIR or "
-				 "/etc/containers/certs.d/HOST:PORT/ca.crt)" : "");
+				 "/etc/containers/certs.d/HOST:PORT/ca.crt)"
+				 : c == CURLE_SSL_CONNECT_ERROR && !reg->plain_ok ? " (if it speaks plain HTTP: --insecure "
+				 "HOST:PORT)" : "");
 	if (status == 401)
 		return registry_authenticate(reg, reg->generation, challenge, err);
 	return 0;

@@ -10,7 +10,7 @@ e.g. a blob's hex digest; COUNT is how many requests the rule hits, then it is s
   norange PATTERN COUNT               forward without the Range header (a server ignoring it)
 Every request is logged to LOG: method, path, range asked, status, body bytes sent, fault.
 
-usage: fault_proxy.py PORT UPSTREAM_HOST:PORT CA_FILE RULES LOG
+usage: fault_proxy.py PORT UPSTREAM_HOST:PORT CA_FILE RULES LOG [LISTEN_ADDRESS (127.0.0.1)]
 """
 import http.client
 import http.server
@@ -27,6 +27,7 @@ BACK = ("Content-Type", "Content-Length", "Content-Range", "Docker-Content-Diges
 
 def main():
     port, upstream, ca, rules_path, log_path = sys.argv[1:6]
+    listen = sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1"
     host, uport = upstream.rsplit(":", 1)
     ctx = ssl.create_default_context(cafile=ca)
     spent = {}
@@ -128,7 +129,7 @@ def main():
         def do_HEAD(self):
             self.relay()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
+    server = http.server.ThreadingHTTPServer((listen, int(port)), Handler)
     server.daemon_threads = True
     server.serve_forever()
 

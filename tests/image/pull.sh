@@ -228,6 +228,20 @@ pullx >/dev/null 2>pull.err && ms=$(( ($(date +%s%N) - start) / 1000000 )) && ! 
 	&& pass "every layer present: no blob GET ($(grep -c GET proxy.log) GETs, ${ms} ms)" \
 	|| fail "all present: $(cat pull.err) $(cat proxy.log)"
 
+# --- plain HTTP only for loopback names and --insecure hosts: 127.0.0.2 is neither
+python3 "$here/fault_proxy.py" "$PP" "$A" certs/ca.crt "$P/rules" "$P/proxy2.log" 127.0.0.2 &
+pids="$pids $!"
+python3 -c 'import socket, sys, time
+for _ in range(100):
+    try: socket.create_connection(("127.0.0.2", int(sys.argv[1])), 1); break
+    except OSError: time.sleep(0.1)' "$PP"
+rm -rf S
+if "$img" --store S pull --creds user:secret "127.0.0.2:$PP/test/t:1" 2>pull.err; then fail "plain HTTP to 127.0.0.2 without --insecure"
+elif grep -q 'https://127.0.0.2' pull.err && [ ! -s proxy2.log ]; then pass "no plain HTTP to a host not named insecure: $(cat pull.err)"
+else fail "plain HTTP refused: $(cat pull.err) $(cat proxy2.log)"; fi
+"$img" --store S pull --insecure "127.0.0.2:$PP" --creds user:secret "127.0.0.2:$PP/test/t:1" >/dev/null 2>pull.err \
+	&& [ -s proxy2.log ] && pass "--insecure 127.0.0.2:$PP: plain HTTP" || fail "--insecure plain HTTP: $(cat pull.err)"
+
 # --- on a terminal: a line per layer and a total (stderr); quiet when not a terminal
 rm -rf S
 script -qec "$img --store S pull --creds user:secret $X/test/big:1" /dev/null >tty.out 2>&1 \
