@@ -102,7 +102,7 @@ static int pull_layers(struct workers *w, int jobs, struct pith_error *err)
 	return r;
 }
 
-static int commit(struct store *st, struct source *src, const struct image_plan *p, const char *name,
+static int commit(struct store *st, const struct image_plan *p, const char *name,
 		  struct workers *w, int jobs, struct pith_error *err)
 {
 	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
@@ -223,7 +223,7 @@ int cmd_pull(struct store *st, int argc, char **argv, struct pith_error *err)
 		r = pith_fail(err, 0, "%zu images for one reference", n);
 	struct workers w = { .st = st, .src = &src, .plan = plans, .budget = a.budget, .reg = reg, .prog = prog };
 	if (r == 0)
-		r = commit(st, &src, &plans[0], name, &w, a.jobs, err);
+		r = commit(st, &plans[0], name, &w, a.jobs, err);
 	progress_finish(prog, r == 0 ? plans[0].manifest_digest : NULL, r == 0);
 	if (r == 0 && a.progress != PROGRESS_JSON)
 		printf("pulled %s %s\n", plans[0].manifest_digest, name);

@@ -206,11 +206,11 @@ pullx --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q
 	&& pass "a server that ignores Range: the blob again whole, its first 9000000 bytes dropped; a retry event says so" \
 	|| fail "no Range support: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) bytes $(blob_bytes) run: $(runs "$X/test/big:1")"
 rm -rf S; : > proxy.log
-printf 'stall %s 5000000 12 1\n' "$big" > rules
+printf 'stall %s 5000000 20 1\n' "$big" > rules
 start=$(date +%s)
-# resumed before the 12 s stall ends
+# resumed before the 20 s stall ends
 pullx --stall-timeout 3 --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=5000000- status=206' \
-	&& [ $(( $(date +%s) - start )) -lt 12 ] \
+	&& [ $(( $(date +%s) - start )) -lt 20 ] \
 	&& pass "a stalled blob (3 s stall timeout): resumed from byte 5000000 after $(( $(date +%s) - start )) s" \
 	|| fail "stall: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) $(( $(date +%s) - start )) s"
 rm -rf S; : > proxy.log
@@ -232,6 +232,21 @@ start=$(date +%s%N)
 pullx >/dev/null 2>pull.err && ms=$(( ($(date +%s%N) - start) / 1000000 )) && ! grep -q '/blobs/' proxy.log \
 	&& pass "every layer present: no blob GET ($(grep -c GET proxy.log) GETs, ${ms} ms)" \
 	|| fail "all present: $(cat pull.err) $(cat proxy.log)"
+
+# --- --jobs: with the first layer stalled for 3 s, the others finish meanwhile only in parallel
+first=$(echo "$big_manifest" | jq -r '.layers[0].digest' | cut -d: -f2)
+config=$(echo "$big_manifest" | jq -r '.config.digest' | cut -d: -f2)
+order() { grep -v "$config" proxy.log | grep 'fault=-' | awk '$1 == "GET" && /blobs/ { n = split($2, p, ":"); print substr(p[n], 1, 12) }' | tr '\n' ' '; }
+for jobs in 3 1; do
+	rm -rf S; : > proxy.log
+	printf 'stall %s 500000 3 1\n' "$first" > rules
+	pullx --jobs $jobs >/dev/null 2>pull.err || fail "--jobs $jobs: $(cat pull.err)"
+	eval "order_$jobs=\"$(order)\""
+done
+: > rules
+case "$order_3" in "${first%"${first#????????????}"}"*) fail "--jobs 3: layers finished in the order $order_3";;
+*) case "$order_1" in "${first%"${first#????????????}"}"*) pass "--jobs 3 pulls layers in parallel (finished: $order_3; with --jobs 1: $order_1)";;
+   *) fail "--jobs 1: order $order_1";; esac;; esac
 
 # --- plain HTTP only for loopback names and --insecure hosts: 127.0.0.2 is neither
 python3 "$here/fault_proxy.py" "$PP" "$A" certs/ca.crt "$P/rules" "$P/proxy2.log" 127.0.0.2 &
