@@ -10,7 +10,8 @@ e.g. a blob's hex digest; COUNT is how many requests the rule hits, then it is s
   norange PATTERN COUNT               forward without the Range header (a server ignoring it)
 Every request is logged to LOG: method, path, range asked, status, body bytes sent, fault.
 
-usage: fault_proxy.py PORT UPSTREAM_HOST:PORT CA_FILE RULES LOG [LISTEN_ADDRESS (127.0.0.1)]
+usage: fault_proxy.py PORT UPSTREAM_HOST:PORT CA_FILE|- RULES LOG [LISTEN_ADDRESS (127.0.0.1)]
+(CA_FILE - : the upstream speaks plain HTTP)
 """
 import http.client
 import http.server
@@ -29,7 +30,7 @@ def main():
     port, upstream, ca, rules_path, log_path = sys.argv[1:6]
     listen = sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1"
     host, uport = upstream.rsplit(":", 1)
-    ctx = ssl.create_default_context(cafile=ca)
+    ctx = ssl.create_default_context(cafile=ca) if ca != "-" else None
     spent = {}
     lock = threading.Lock()
 
@@ -74,7 +75,8 @@ def main():
             if rule and rule[0] == "status":
                 self.answer(int(rule[2]), rule[4] if len(rule) > 4 else None, "status" + rule[2])
                 return
-            conn = http.client.HTTPSConnection(host, int(uport), context=ctx, timeout=60)
+            conn = (http.client.HTTPSConnection(host, int(uport), context=ctx, timeout=60) if ctx
+                    else http.client.HTTPConnection(host, int(uport), timeout=60))
             headers = {k: self.headers[k] for k in FORWARD if self.headers.get(k)}
             if rule and rule[0] == "norange":
                 headers.pop("Range", None)
