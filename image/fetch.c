@@ -16,7 +16,7 @@
 
 #include "registry.h"
 
-#define HIGH_WATER (1u << 20)
+#define HIGH_WATER (256u << 10)
 #define ERRBODY_MAX 300
 #define RETRY_AFTER_MAX 60
 #define BACKOFF_MAX_MS 16000u
