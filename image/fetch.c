@@ -66,7 +66,7 @@ static double monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void header_value(const char *line, size_t len, size_t skip, char *out, size_t outlen)
+void http_header_value(const char *line, size_t len, size_t skip, char *out, size_t outlen)
 {
 	const char *v = line + skip;
 	while (v < line + len && *v == ' ')
@@ -95,21 +95,21 @@ static size_t on_header(char *line, size_t size, size_t n, void *opaque)
 		f->has_range = false;
 		f->retry_after = -1;
 	} else if (is_header(line, len, "www-authenticate:")) {
-		header_value(line, len, 17, f->challenge, sizeof(f->challenge));
+		http_header_value(line, len, 17, f->challenge, sizeof(f->challenge));
 	} else if (is_header(line, len, "content-type:")) {
-		header_value(line, len, 13, f->content_type, sizeof(f->content_type));
+		http_header_value(line, len, 13, f->content_type, sizeof(f->content_type));
 		char *semi = strchr(f->content_type, ';');
 		if (semi)
 			*semi = 0;
 	} else if (is_header(line, len, "docker-content-digest:")) {
-		header_value(line, len, 22, f->docker_digest, sizeof(f->docker_digest));
+		http_header_value(line, len, 22, f->docker_digest, sizeof(f->docker_digest));
 	} else if (is_header(line, len, "retry-after:")) {
-		header_value(line, len, 12, v, sizeof(v));
+		http_header_value(line, len, 12, v, sizeof(v));
 		char *end;
 		long s = strtol(v, &end, 10);
 		f->retry_after = end != v && s >= 0 ? (s > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : s) : -1;
 	} else if (is_header(line, len, "content-range:")) {
-		header_value(line, len, 14, v, sizeof(v));
+		http_header_value(line, len, 14, v, sizeof(v));
 		unsigned long long start;
 		f->has_range = sscanf(v, "bytes %llu-", &start) == 1;
 		f->range_start = start;

@@ -21,6 +21,8 @@ static void usage(FILE *out)
 		"  pull [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST]...\n"
 		"       [--jobs N] [--progress auto|tty|json|none] [--retries N] [--stall-timeout S] REF\n"
 		"                 REF: [HOST[:PORT]/]NAME[:TAG][@sha256:...], from a registry (Docker's names)\n"
+		"  push [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST] SOURCE REF\n"
+		"                 one image from a SOURCE as load reads it, to a registry\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
 		"  tag IMAGE NAME another name for IMAGE\n"
@@ -136,6 +138,8 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		r = cmd_load(&st, argc, argv, err);
 	else if (strcmp(cmd, "pull") == 0)
 		r = cmd_pull(&st, argc, argv, err);
+	else if (strcmp(cmd, "push") == 0)
+		r = cmd_push(&st, argc, argv, err);
 	else if (strcmp(cmd, "ls") == 0 && argc == 1)
 		r = store_ls(&st, err);
 	else if (strcmp(cmd, "inspect") == 0 && argc == 2)

@@ -121,17 +121,6 @@ static int commit(struct store *st, const struct image_plan *p, const char *name
 	return r;
 }
 
-struct pull_args {
-	struct pull_options opts;
-	const char *platform;
-	int jobs;
-	uint64_t budget;
-	enum progress_mode progress;
-	char **insecure;
-	int ninsecure;
-	const char *ref;
-};
-
 static int parse_progress(const char *s, enum progress_mode *mode, struct pith_error *err)
 {
 	static const char *const names[] = { "auto", "tty", "json", "none" };
@@ -154,7 +143,7 @@ static int parse_number(const char *opt, const char *s, long lo, long hi, long *
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct pull_args *a, struct pith_error *err)
+int pull_parse_args(int argc, char **argv, int nargs, struct pull_args *a, struct pith_error *err)
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' }, { "creds", required_argument, NULL, 'c' },
@@ -185,10 +174,10 @@ static int parse_args(int argc, char **argv, struct pull_args *a, struct pith_er
 		default: r = pith_fail(err, EINVAL, "pull: unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (r == 0 && optind + 1 != argc)
-		r = pith_fail(err, EINVAL, "usage: pull [OPTIONS] REF");
-	if (r == 0)
-		a->ref = argv[optind];
+	if (r == 0 && optind + nargs != argc)
+		r = pith_fail(err, EINVAL, "usage: %s", nargs == 1 ? "pull [OPTIONS] REF" : "push [OPTIONS] SOURCE REF");
+	for (int i = 0; r == 0 && i < nargs; i++)
+		a->args[i] = argv[optind + i];
 	return r;
 }
 
@@ -196,9 +185,9 @@ int cmd_pull(struct store *st, int argc, char **argv, struct pith_error *err)
 {
 	struct pull_args a;
 	struct image_ref ref;
-	int r = parse_args(argc, argv, &a, err);
+	int r = pull_parse_args(argc, argv, 1, &a, err);
 	if (r == 0)
-		r = ref_parse(a.ref, &ref, err);
+		r = ref_parse(a.args[0], &ref, err);
 	if (r < 0) {
 		free(a.insecure);
 		return r;

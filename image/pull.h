@@ -75,6 +75,21 @@ int remote_open(struct registry *reg, struct store *st, const struct image_ref *
 void remote_close(struct remote *r);
 
 /* pull.c */
+struct pull_args {
+	struct pull_options opts;
+	const char *platform;
+	int jobs;
+	uint64_t budget;
+	enum progress_mode progress;
+	char **insecure;
+	int ninsecure;
+	const char *args[2];
+};
+/* pull's options (push takes the same), then nargs operands; a->insecure is the caller's to free */
+int pull_parse_args(int argc, char **argv, int nargs, struct pull_args *a, struct pith_error *err);
 int cmd_pull(struct store *st, int argc, char **argv, struct pith_error *err);
+
+/* push.c: an image from any source load reads (one image) to a registry */
+int cmd_push(struct store *st, int argc, char **argv, struct pith_error *err);
 
 #endif

@@ -18,4 +18,7 @@ char *registry_authorization(struct registry *reg, unsigned *generation);
 /* a 401 with this challenge answered a request sent with header generation `seen` */
 int registry_authenticate(struct registry *reg, unsigned seen, const char *challenge, struct pith_error *err);
 
+/* the value of a header line, without "Name:", leading blanks and the line end */
+void http_header_value(const char *line, size_t len, size_t skip, char *out, size_t outlen);
+
 #endif

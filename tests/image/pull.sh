@@ -2,8 +2,8 @@
 # pith-image pull against Debian's docker-registry on 127.0.0.1, over TLS from a CA made here,
 # once with htpasswd basic auth and once with token auth (token_server.py), images pushed by
 # skopeo and podman; then faults from fault_proxy.py (drops, stalls, 500/429, a flipped byte)
-# and SIGKILLs at random moments. No network beyond loopback.
-# usage: pull.sh BUILD_DIR WORK_DIR   (WORK_DIR: run.sh's, with its layouts L, Lm, Lbigz, the
+# and SIGKILLs at random moments; pith-image push read back by skopeo. No network beyond loopback.
+# usage: pull.sh BUILD_DIR WORK_DIR   (WORK_DIR: run.sh's, with its layouts L, Lm, Lbigz, U (umoci's unpack of L:t), the
 #        podman-loadable skopeo-oci.tar and expected.txt, the output the test image prints)
 set -eu
 build=$(cd "${1:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
@@ -153,6 +153,16 @@ grep -q "scope=repository%3Apodman%2Ft%3Apull" token.log && pass "the token was 
 if "$img" --store S pull --cert-dir certs --creds user:nope "$B/skopeo/t:1" 2>pull.err; then fail "token with a wrong password"
 elif grep -q 'token from https://127.0.0.1:'"$TP"'/token: HTTP 401' pull.err; then pass "token refused: $(cat pull.err)"
 else fail "token refused: $(cat pull.err)"; fi
+
+# --- push (an OCI layout to the token registry): skopeo reads it back, pith pulls and runs it
+rm -rf S
+"$img" --store S push --cert-dir certs --creds user:secret oci:"$W/L:t" "$B/pith/t:1" >/dev/null 2>push.err \
+	&& skopeo copy -q --src-cert-dir certs --src-creds user:secret "docker://$B/pith/t:1" oci:pushed:t \
+	&& umoci unpack --image pushed:t PU >/dev/null && python3 "$here/compare.py" PU/rootfs "$W/U/rootfs" >/dev/null \
+	&& "$img" --store S pull --cert-dir certs --creds user:secret "$B/pith/t:1" >/dev/null 2>>push.err \
+	&& [ "$(runs "$B/pith/t:1")" = "$expected" ] \
+	&& pass "push to the token registry: skopeo copies it back (umoci unpacks the same tree), pith pulls and runs it" \
+	|| fail "push: $(cat push.err)"
 
 # --- a pinned digest; a multi-arch index with --platform; JSON progress events
 digest=$(jq -r --arg n "$A/test/t:1" '.[$n]' S/names.json 2>/dev/null || true)
