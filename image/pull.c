@@ -38,11 +38,16 @@ struct workers {
 	struct pith_error err;
 };
 
+/* Held around an unpack by a thread that could not take a working directory of its own
+ * (unshare refused, e.g. under a seccomp filter): those unpack one at a time. */
+static pthread_mutex_t shared_cwd = PTHREAD_MUTEX_INITIALIZER;
+
 static void *worker(void *arg)
 {
 	struct workers *w = arg;
 	struct pith_error err = { 0 };
-	int r = unshare(CLONE_FS) < 0 ? pith_fail(&err, errno, "unshare(CLONE_FS)") : 0;
+	bool own_cwd = unshare(CLONE_FS) == 0;
+	int r = 0;
 	while (r == 0) {
 		pthread_mutex_lock(&w->lock);
 		bool more = w->next < w->ntodo && !w->failed;
@@ -51,7 +56,11 @@ static void *worker(void *arg)
 		if (!more)
 			break;
 		const struct layer_plan *l = &w->plan->layers[i];
+		if (!own_cwd)
+			pthread_mutex_lock(&shared_cwd);
 		r = unpack_layer(w->st, w->src, l, w->budget, &err);
+		if (!own_cwd)
+			pthread_mutex_unlock(&shared_cwd);
 		if (r == 0)
 			progress_layer_done(w->prog, l->digest);
 	}
