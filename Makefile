@@ -60,7 +60,7 @@ SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/ru
 	$(BUILD)/runtime/process/signals.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
-IMAGE_PC    := libarchive libcrypto jansson
+IMAGE_PC    := libarchive libcrypto jansson libcurl
 # The image's User is looked up by the runtime's passwd code (and what it needs: libc only).
 IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
 IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
@@ -114,7 +114,8 @@ $(BUILD)/pith-init: $(INIT_OBJ)
 # ---------- tests ----------
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
-$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(IMAGE_UNIT_OBJ) $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
+# image/ref.c (reference parsing) is plain C with no library: its unit tests link it directly
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(IMAGE_UNIT_OBJ) $(BUILD)/image/ref.o $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
 
 $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
