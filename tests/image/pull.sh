@@ -258,6 +258,21 @@ case "$order_3" in "${first%"${first#????????????}"}"*) fail "--jobs 3: layers f
 *) case "$order_1" in "${first%"${first#????????????}"}"*) pass "--jobs 3 pulls layers in parallel (finished: $order_3; with --jobs 1: $order_1)";;
    *) fail "--jobs 1: order $order_1";; esac;; esac
 
+# --- a layer that hardlinks a file of the layer below (run.sh's Hl image) pulled in parallel,
+# its lower layer held back 3 s: the upper waits for the lower to land before it copies the
+# target up, and the rootfs is umoci's
+skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/Hl:h" "docker://$A/test/hl:1"
+hl_lower=$(skopeo inspect --raw --cert-dir certs --creds user:secret "docker://$A/test/hl:1" | jq -r '.layers[0].digest' | cut -d: -f2)
+rm -rf S; : > proxy.log
+printf 'stall %s 10 3 1\n' "$hl_lower" > rules
+if "$img" --store S pull --jobs 3 --creds user:secret "$X/test/hl:1" >/dev/null 2>pull.err \
+	&& "$img" --store S bundle "$X/test/hl:1" "$P/Bhl" 2>>pull.err \
+	&& python3 "$here/compare.py" "$P/Bhl/rootfs" "$W/Uh/rootfs" >compare.out 2>&1; then
+	pass "hardlink to a lower layer, pulled with --jobs 3 and the lower held back: $(tail -1 compare.out)"
+else fail "hardlink to a lower layer in a parallel pull: $(cat pull.err) $(cat compare.out 2>/dev/null)"; fi
+"$img" --store S bundle --rm "$P/Bhl" 2>/dev/null || true
+: > rules
+
 # --- plain HTTP only for loopback names and --insecure hosts: 127.0.0.2 is neither
 python3 "$here/fault_proxy.py" "$PP" "$A" certs/ca.crt "$P/rules" "$P/proxy2.log" 127.0.0.2 &
 pids="$pids $!"
