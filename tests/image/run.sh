@@ -196,4 +196,7 @@ noise=$(find S/layers -path '*/noise/a')
 	&& [ -z "$(find S/layers S/blobs/sha256 S/bundles -mindepth 1)" ] && [ "$(jq length S/names.json)" = 0 ] \
 	&& pass "bundle --rm then gc empty the store" || fail "gc left: $(find S -mindepth 2)"
 
+# --- a .NET app image written by the .NET SDK, run under pith and pith-shim (image cached in BUILD)
+"$here/dotnet.sh" "$build" || fail ".NET SDK image (tests/image/dotnet.sh)"
+
 [ $fails = 0 ] && echo "image tests: all passed" || { echo "image tests: $fails failed" >&2; exit 1; }
