@@ -35,13 +35,15 @@ pkgs="libc6 libgcc-s1 libstdc++6 zlib1g libssl3 libicu72 tzdata ca-certificates"
 for p in $pkgs; do dpkg -L "$p:amd64" 2>/dev/null || dpkg -L "$p"; done |
 	grep -v -E '^/\.$|^/usr/share/(doc|man|lintian|bug)(/|$)' |
 	sed -E 's#^/(lib|lib64|bin|sbin)(/|$)#/usr/\1\2#' | sed 's#^/##' | sort -u |
-	while read -r f; do [ -e "/$f" ] || [ -L "/$f" ] && echo "$f"; done > "$w/deps.list"
+	while read -r f; do [ -e "/$f" ] || [ -L "/$f" ] && echo "$f"; done | grep -v -x -E 'etc|tmp|app|bin|lib|lib64|sbin' \
+	> "$w/deps.list"
 mkdir -p "$w/top/etc" "$w/top/tmp" "$w/top/app"
 chmod 1777 "$w/top/tmp"
 for d in bin lib lib64 sbin; do ln -s "usr/$d" "$w/top/$d"; done
 printf 'root:x:0:0:root:/root:/sbin/nologin\napp:x:1654:1654:app:/home/app:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' > "$w/top/etc/passwd"
 printf 'root:x:0:\napp:x:1654:\nnogroup:x:65534:\n' > "$w/top/etc/group"
-tar -C "$w/top" --owner=0 --group=0 -cf "$w/deps.tar" .
+# each path once: podman refuses a layer that names one twice
+tar -C "$w/top" --owner=0 --group=0 -cf "$w/deps.tar" app bin etc lib lib64 sbin tmp
 tar -C / --no-recursion -rf "$w/deps.tar" -T "$w/deps.list"
 
 # 2. the runtime, from this machine's install
