@@ -24,29 +24,34 @@
 #include <archive_entry.h>
 
 #include "image.h"
+#include "prefetch.h"
 
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
 #define BLOCK (128u << 10)
 
+/* The blob is read, decompressed and hashed on a thread of its own (prefetch.c) while this one
+ * writes the files: src, blob, diff, outer, perr and pfailed are that thread's. */
 struct unpack {
 	struct source_stream src;
 	struct digest blob;       /* what the manifest's digest covers */
 	struct digest diff;       /* the uncompressed tar: the diff ID */
 	struct archive *outer;
+	struct prefetch pf;
 	uint64_t budget;
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
+	struct pith_error perr;   /* the decompressing side's error */
+	int pfailed;
 	char inbuf[BLOCK];
-	char tarbuf[BLOCK];
 };
 
 static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
 {
 	struct unpack *u = data;
-	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), u->err);
+	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr);
 	if (got < 0) {
-		u->failed = (int)got;
+		u->pfailed = (int)got;
 		archive_set_error(a, EIO, "reading the blob");
 		return -1;
 	}
@@ -55,24 +60,47 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
 	return got;
 }
 
+/* The decompressing thread's step: the next piece of the tar, hashed and counted; at its end the
+ * rest of the blob, so the blob's digest covers every byte. */
+static ssize_t produce_tar(void *data, void *buf, size_t cap)
+{
+	struct unpack *u = data;
+	la_ssize_t got = archive_read_data(u->outer, buf, cap);
+	if (got < 0)
+		return u->pfailed ? u->pfailed
+				  : (u->pfailed = pith_fail(&u->perr, archive_errno(u->outer), "%s",
+							    archive_error_string(u->outer)));
+	digest_update(&u->diff, buf, (size_t)got);
+	if (u->diff.size > u->budget)
+		return u->pfailed = pith_fail(&u->perr, EFBIG, "layer unpacks to more than %" PRIu64
+					      " bytes (--max-layer-bytes)", u->budget);
+	if (got > 0)
+		return got;
+	ssize_t n;
+	while ((n = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr)) > 0)
+		digest_update(&u->blob, u->inbuf, (size_t)n);
+	return n < 0 ? (u->pfailed = (int)n) : 0;
+}
+
+/* the decompressing side's error, now this side's */
+static int take_producer_error(struct unpack *u, int r)
+{
+	if (!u->failed) {
+		*u->err = u->perr;
+		u->failed = r;
+	}
+	return u->failed;
+}
+
 static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
 {
 	struct unpack *u = data;
-	la_ssize_t got = archive_read_data(u->outer, u->tarbuf, sizeof(u->tarbuf));
+	ssize_t got = prefetch_next(&u->pf, buf);
 	if (got < 0) {
-		if (!u->failed)
-			u->failed = pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+		take_producer_error(u, (int)got);
 		archive_set_error(a, EIO, "decompressing the layer");
 		return -1;
 	}
-	digest_update(&u->diff, u->tarbuf, (size_t)got);
-	if (u->diff.size > u->budget) {
-		u->failed = pith_fail(u->err, EFBIG, "layer unpacks to more than %" PRIu64 " bytes (--max-layer-bytes)",
-				      u->budget);
-		archive_set_error(a, EFBIG, "too big");
-		return -1;
-	}
-	*buf = u->tarbuf;
 	return got;
 }
 
@@ -188,15 +216,11 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 /* Read to the end of both streams, so the digests cover every byte. */
 static int drain(struct unpack *u)
 {
-	la_ssize_t got;
-	while ((got = archive_read_data(u->outer, u->tarbuf, sizeof(u->tarbuf))) > 0)
-		digest_update(&u->diff, u->tarbuf, (size_t)got);
-	if (got < 0)
-		return pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
-	ssize_t n;
-	while ((n = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), u->err)) > 0)
-		digest_update(&u->blob, u->inbuf, (size_t)n);
-	return n < 0 ? (int)n : 0;
+	const void *buf;
+	ssize_t got;
+	while ((got = prefetch_next(&u->pf, &buf)) > 0)
+		;
+	return got < 0 ? take_producer_error(u, (int)got) : 0;
 }
 
 static int unpack_into(struct unpack *u, int rootfd)
@@ -214,10 +238,12 @@ static int unpack_into(struct unpack *u, int rootfd)
 	archive_read_support_format_tar(tar);
 	if (archive_read_open(u->outer, u, NULL, read_blob, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK) {
-		r = u->failed ? u->failed
-			      : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+		r = u->pfailed ? take_producer_error(u, u->pfailed)
+			       : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
 		goto out;
 	}
+	if ((r = prefetch_start(&u->pf, produce_tar, u, u->err)) < 0)
+		goto out;
 	if (archive_read_open(tar, u, NULL, read_tar, NULL) != ARCHIVE_OK) {
 		r = u->failed ? u->failed : pith_fail(u->err, archive_errno(tar), "%s", archive_error_string(tar));
 		goto out;
@@ -226,6 +252,7 @@ static int unpack_into(struct unpack *u, int rootfd)
 	if (r == 0)
 		r = drain(u);
 out:
+	prefetch_stop(&u->pf);
 	if (tar)
 		archive_read_free(tar);
 	if (u->outer)
