@@ -9,9 +9,10 @@
  * missed, which only flatters the measured tool; a child's exit ends the wait at once). treepeak is a child subreaper, so orphans are
  * reaped here and their I/O counters reach its own: the kernel adds a reaped child's counters to
  * its parent's. Prints one line:
- *   "WALL_US TREE_PEAK_KB MAX_ONE_PROC_KB WRITE_BYTES RC"
+ *   "WALL_US TREE_PEAK_KB MAX_ONE_PROC_KB WRITE_BYTES RC CPU_US"
  * MAX_ONE_PROC_KB is the largest single process's peak (wait4's ru_maxrss, exact); WRITE_BYTES
- * is what the tree caused to be written to storage (/proc/self/io write_bytes, before - after). */
+ * is what the tree caused to be written to storage (/proc/self/io write_bytes, before - after);
+ * CPU_US the tree's user + system time (no waiting in it: fsync, run queue). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
 	/* the tree was never smaller than its biggest process, even between two samples */
 	if (ru.ru_maxrss > peak)
 		peak = ru.ru_maxrss;
-	printf("%lld %ld %ld %lld %d\n", t1 - t0, peak, ru.ru_maxrss, write_bytes() - wb0, rc);
+	long long cpu = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+			ru.ru_stime.tv_usec;
+	printf("%lld %ld %ld %lld %d %lld\n", t1 - t0, peak, ru.ru_maxrss, write_bytes() - wb0, rc, cpu);
 	return 0;
 }

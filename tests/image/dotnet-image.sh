@@ -6,7 +6,8 @@
 #   layer 2  the .NET runtime: the host, hostfxr, Microsoft.NETCore.App, Microsoft.AspNetCore.App
 # as Microsoft's runtime images are layered. Two apps over the same base (hello, hello2), so a
 # second load shares the base layers.
-# Usage: dotnet-image.sh OUT   -> OUT/hello.tar, OUT/hello2.tar (docker archives from the SDK)
+# Usage: dotnet-image.sh OUT   -> OUT/hello.tar, OUT/hello2.tar (the SDK writes OCI archives: its
+# base is an OCI image; gzip layers)
 # Cached: remade only when this script or the app's sources change. Nothing is fetched: the app is
 # framework-dependent (the SDK's own packs) and the SDK pulls the base from a docker-registry on
 # loopback, started and stopped here by pid. Exit 77 when a tool is missing.
