@@ -14,6 +14,8 @@
 set -euo pipefail
 out=${1:?usage: dotnet-image.sh OUT}
 here=$(cd "$(dirname "$0")" && pwd)
+# the base is this machine's files, so only an x86_64 machine makes a linux-x64 image
+[ "$(uname -m)" = x86_64 ] || { echo "dotnet-image: linux-x64 images are made on x86_64 machines only" >&2; exit 77; }
 for t in dotnet umoci skopeo docker-registry curl; do
 	command -v $t >/dev/null || { echo "dotnet-image: $t is not installed" >&2; exit 77; }
 done
@@ -33,6 +35,7 @@ trap '[ -z "${REGISTRY_PID:-}" ] || { kill $REGISTRY_PID 2>/dev/null; wait $REGI
 # 1. runtime-deps: the packages' files, with the paths of a merged /usr (lib -> usr/lib, ...) so
 # no entry goes through a symlink the layer itself makes
 pkgs="libc6 libgcc-s1 libstdc++6 zlib1g libssl3 libicu72 tzdata ca-certificates"
+# arch-all packages (tzdata, ca-certificates) answer only to their plain name
 for p in $pkgs; do dpkg -L "$p:amd64" 2>/dev/null || dpkg -L "$p"; done |
 	grep -v -E '^/\.$|^/usr/share/(doc|man|lintian|bug)(/|$)' |
 	sed -E 's#^/(lib|lib64|bin|sbin)(/|$)#/usr/\1\2#' | sed 's#^/##' | sort -u |

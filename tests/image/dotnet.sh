@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
 rc=0
 "$here/dotnet-image.sh" "$build/image-dotnet" || rc=$?
-[ $rc = 77 ] && tier_skip ".NET SDK image test" "a tool dotnet-image.sh needs is missing"
+[ $rc = 77 ] && tier_skip ".NET SDK image test" "dotnet-image.sh cannot make the image on this machine (its message above)"
 [ $rc = 0 ] || { echo "FAIL .NET SDK image: dotnet-image.sh failed" >&2; exit 1; }
 T=$(mktemp -d "$build/image-dotnet-test.XXXXXX")
 img="$build/pith-image --store $T/S"
