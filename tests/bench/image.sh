@@ -33,7 +33,7 @@ cleanup() {
 		umount "$m" || true
 	done
 	rm -rf "$T" "$PMRUN"
-	rmdir "$CG" 2>/dev/null || true
+	rmdir "$CG" "${CG%/*}" 2>/dev/null || true	# the parent too when run alone (run.sh removes it anyway)
 }
 trap cleanup EXIT
 mkdir -p "$CG"
