@@ -16,7 +16,7 @@ out=${1:?usage: dotnet-image.sh OUT}
 here=$(cd "$(dirname "$0")" && pwd)
 # the base is this machine's files, so only an x86_64 machine makes a linux-x64 image
 [ "$(uname -m)" = x86_64 ] || { echo "dotnet-image: linux-x64 images are made on x86_64 machines only" >&2; exit 77; }
-for t in dotnet umoci skopeo docker-registry curl; do
+for t in dotnet umoci skopeo docker-registry curl python3; do
 	command -v $t >/dev/null || { echo "dotnet-image: $t is not installed" >&2; exit 77; }
 done
 mkdir -p "$out"
