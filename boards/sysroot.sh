@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 ARCH=${1:?usage: boards/sysroot.sh armhf|arm64 [DIR]}
 DIR=$(realpath -m "${2:-$here/../build/boards/sysroot-$ARCH}")
 
-PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev libssl-dev" # pith-image: libarchive, libcrypto
+PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev nettle-dev libssl-dev" # pith-image: libarchive, nettle
 case $ARCH in
 armhf)	TRIPLET=arm-linux-gnueabihf;; # no armhf Criterion: unit tests use tests/unit/mini_criterion
 arm64)	TRIPLET=aarch64-linux-gnu

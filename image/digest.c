@@ -1,34 +1,39 @@
-/* SHA-256 and size of a blob, computed while it streams (libcrypto EVP). */
+/* SHA-256 and size of a blob, computed while it streams (Nettle).
+ *
+ * Nettle, not libcrypto: libarchive already loads it, so the digest costs no library of its own.
+ * With libcrypto a load's peak RSS was 9.4 MiB through EVP (its first digest brings up OpenSSL 3's
+ * library context, default provider and config file) and 7.4 MiB through the low-level SHA256_*
+ * calls (mapping and relocating libcrypto alone); with Nettle it is 6.0 MiB. Debian's Nettle
+ * picks the CPU's SHA extensions at run time, as libcrypto does. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include "image.h"
 
 int digest_begin(struct digest *d, struct pith_error *err)
 {
 	d->size = 0;
-	d->ctx = EVP_MD_CTX_new();
-	if (!d->ctx || EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1) {
-		digest_free(d);
+	d->ctx = malloc(sizeof(struct sha256_ctx));
+	if (!d->ctx)
 		return pith_fail(err, ENOMEM, "sha256: cannot initialise");
-	}
+	sha256_init(d->ctx);
 	return 0;
 }
 
 void digest_update(struct digest *d, const void *buf, size_t n)
 {
-	EVP_DigestUpdate(d->ctx, buf, n);
+	sha256_update(d->ctx, n, buf);
 	d->size += n;
 }
 
 void digest_end(struct digest *d, char out[DIGEST_LEN])
 {
-	unsigned char md[32];
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(d->ctx, md, &len);
+	unsigned char md[SHA256_DIGEST_SIZE];
+	sha256_digest(d->ctx, sizeof(md), md);
 	memcpy(out, "sha256:", 7);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
@@ -37,7 +42,7 @@ void digest_end(struct digest *d, char out[DIGEST_LEN])
 
 void digest_free(struct digest *d)
 {
-	EVP_MD_CTX_free(d->ctx);
+	free(d->ctx);
 	d->ctx = NULL;
 }
 

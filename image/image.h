@@ -14,7 +14,7 @@
 
 /* digest.c: SHA-256 and byte count of a stream, checked at its end. */
 struct digest {
-	void *ctx;      /* EVP_MD_CTX */
+	void *ctx;      /* SHA256_CTX */
 	uint64_t size;
 };
 int digest_begin(struct digest *d, struct pith_error *err);

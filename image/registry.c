@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <curl/curl.h>
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 
 #include "registry.h"
 
@@ -109,29 +109,29 @@ char *registry_authorization(struct registry *reg, unsigned *generation)
 	return h;
 }
 
+/* Base64 from Nettle, which pith-image has for SHA-256 already. */
 static char *base64(const char *s)
 {
 	size_t n = strlen(s);
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-	if (out)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	char *out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
+	if (out) {
+		base64_encode_raw(out, n, (const uint8_t *)s);
+		out[BASE64_ENCODE_RAW_LENGTH(n)] = 0;
+	}
 	return out;
 }
 
 /* "dXNlcjpwYXNz" -> "user:pass"; NULL when it is not base64 of something with a ':' */
 static char *unbase64(const char *s)
 {
-	size_t n = strlen(s);
-	char *out = malloc(n / 4 * 3 + 4);
-	if (!out || n % 4)
+	size_t n = strlen(s), len = BASE64_DECODE_LENGTH(n);
+	char *out = malloc(len + 1);
+	struct base64_decode_ctx ctx;
+	base64_decode_init(&ctx);
+	if (!out || n % 4 || !base64_decode_update(&ctx, &len, (uint8_t *)out, n, s) || !base64_decode_final(&ctx))
 		return free(out), NULL;
-	int len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-	if (len < 0)
-		return free(out), NULL;
-	while (n > 0 && s[n - 1] == '=')
-		n--, len--;
 	out[len] = 0;
-	if (!strchr(out, ':') || strlen(out) != (size_t)len)
+	if (!strchr(out, ':') || strlen(out) != len)
 		return free(out), NULL;
 	return out;
 }

@@ -4,7 +4,7 @@ set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev
       libcriterion-dev busybox-static iproute2 file crun runc uidmap
       jq conmon podman containerd docker.io
-      libarchive-dev libssl-dev umoci skopeo
+      libarchive-dev nettle-dev libssl-dev umoci skopeo docker-registry curl
       libcurl4-openssl-dev python3"
 missing=""
 for p in $pkgs; do

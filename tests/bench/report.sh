@@ -33,6 +33,17 @@ row() {
 	# shellcheck disable=SC2059
 	printf "$FMT" "$label" "$(num "$va")" "$(num "$vb")" "$(num "$vc")" "$(num "$rb")" "$(num "$rc")" "$st"
 }
+# target KEY RATIO LABEL AT_MOST: a recorded ratio of KEY (e.g. pith/podman) against its target
+target() {
+	local v st
+	v=$(val "$1" "$2")
+	if [ -z "$v" ]; then st="no $2"
+	elif awk -v r="$v" -v t="$4" 'BEGIN { exit !(r <= t) }'; then st="ok (<= $4)"
+	else st="MISS (target <= $4)"; fi
+	printf '  %-44s %9s  %s\n' "$3 ($2)" "$(num "$v")" "$st"
+	printf '%s\t%s\t%s\t%s\t%s\n' "${1}_vs_${2#pith/}" "$2" "$4" "${v:-null}" \
+		"$( [ -n "$v" ] && awk -v r="$v" -v t="$4" 'BEGIN { print (r <= t) ? "true" : "false" }' || echo null)" >> "$TARGETS"
+}
 head_() {
 	echo
 	# shellcheck disable=SC2059
@@ -135,6 +146,30 @@ head_() {
 		[ -z "$note" ] || echo "  note: $note"
 	elif [ -n "$note" ]; then
 		echo; echo ".NET time to first line: $note"
+	fi
+	if [ -n "$(val image1_wall_ms pith)" ]; then
+		head_ "9. image to bundle ($(val image_meta samples) samples)" pith skopeo+umoci podman
+		echo "  the SDK's .NET image: $(val image_meta size_mb) MB of gzip, $(val image_meta unpacked_mb) MB unpacked, $(val image_meta layers) layers"
+		row image1_wall_ms "load + bundle, wall ms" 0.5 pith skopeo+umoci podman
+		target image1_wall_ms pith/podman "  against podman load" 1
+		row image1_rss_kb "  peak RSS of the process tree, KiB" - pith skopeo+umoci podman
+		target image1_rss_kb pith/best "  against the best peer" 0.25
+		row image1_written_mb "  MB written (write_bytes)" - pith skopeo+umoci podman
+		row image2_wall_ms "second image, same base: wall ms" - pith skopeo+umoci podman
+		row image2_rss_kb "  peak RSS, KiB" - pith skopeo+umoci podman
+		row image2_written_mb "  MB written: its own layer only" - pith skopeo+umoci podman
+		printf '  %-44s %9s\n' "pith-image load of the first image, ms" "$(num "$(val image_step_ms load1)")"
+		printf '  %-44s %9s\n' "pith-image bundle over shared layers, ms" "$(num "$(val image_step_ms rebundle)")"
+		printf '  %-44s %9s\n' "  pith-image inspect of the same image, ms" "$(num "$(val image_step_ms inspect)")"
+		printf '  %-44s %9s\n' "  bundle KiB written (config, no copy)" "$(num "$(val image_step_written_kb rebundle)")"
+		bb=$(val image_bundle_beyond_config_wall_ms pith)
+		printf '  %-44s %9s  %s\n' "  bundle beyond reading image + config, ms" "$(num "$bb")" \
+			"$(awk -v v="$bb" 'BEGIN { print (v != "" && v < 10) ? "ok (< 10)" : "MISS (target < 10)" }')"
+		printf 'image_bundle_beyond_config_ms\tpith\t10\t%s\t%s\n' "${bb:-null}" \
+			"$(awk -v v="$bb" 'BEGIN { print (v != "" && v < 10) ? "true" : "false" }')" >> "$TARGETS"
+		printf '  %-44s %9s\n' "    of it CPU (the rest: 4 fsyncs, run queue)" "$(num "$(val image_bundle_beyond_config_cpu_ms pith)")"
+	elif [ -n "$(val image_note all)" ]; then
+		echo; echo "9. image to bundle: $(val image_note all)"
 	fi
 	echo
 	echo "targets met: $(awk -F'\t' '$5 == "true"' "$TARGETS" | wc -l) of $(wc -l < "$TARGETS")" \

@@ -12,6 +12,8 @@
 #   BENCH_LOG_MIB=N      MiB each container writes in the log throughput bench (default 64, quick 16)
 #   BENCH_SCALE=N        detached containers in the scale test (default 50)
 #   BENCH_DOTNET=0       skip the .NET time-to-first-line bench
+#   BENCH_IMAGE=0        skip the image bench (tests/bench/image.sh); BENCH_IMAGE_SAMPLES=N (default 7,
+#                        quick 3); BENCH_IMAGE_DIR (default /var/tmp) holds its stores
 # Method: runtimes alternate A B C, C B A (round by round, or sample by sample), ratios are taken
 # pair by pair and the median is reported; every measurement runs inside a private mount
 # namespace whose /sys/fs/cgroup holds only the v1 hierarchies (crun 1.8.1 refuses the host's
@@ -31,10 +33,10 @@ for t in jq gcc unshare strip ldd; do command -v "$t" >/dev/null || die "$t is m
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-2} SAMPLES=${BENCH_SAMPLES:-6} SHIM_IDLE=${BENCH_SHIM_IDLE:-5}
-	SCALE_ROUNDS=1 DN_RUNS=5 LOG_MIB=${BENCH_LOG_MIB:-16} LOG_ROUNDS=3
+	SCALE_ROUNDS=1 DN_RUNS=5 LOG_MIB=${BENCH_LOG_MIB:-16} LOG_ROUNDS=3 IMG_SAMPLES=${BENCH_IMAGE_SAMPLES:-3}
 else
 	ROUNDS=${BENCH_ROUNDS:-5} SAMPLES=${BENCH_SAMPLES:-20} SHIM_IDLE=${BENCH_SHIM_IDLE:-30}
-	SCALE_ROUNDS=2 DN_RUNS=20 LOG_MIB=${BENCH_LOG_MIB:-64} LOG_ROUNDS=5
+	SCALE_ROUNDS=2 DN_RUNS=20 LOG_MIB=${BENCH_LOG_MIB:-64} LOG_ROUNDS=5 IMG_SAMPLES=${BENCH_IMAGE_SAMPLES:-7}
 fi
 N=${BENCH_RUNS:-100}
 SCALE=${BENCH_SCALE:-50}
@@ -362,6 +364,17 @@ $(jq -r .ociVersion "$BUILD/dotnet/bundles/bench-crun/config.json" 2>/dev/null);
 	done < <(grep -E '^(host|crun|runc|pith|pith-shim\+pith) ' "$OUT/raw/dotnet.txt")
 }
 
+# ---------- 9. images: load + bundle against skopeo+umoci and podman ----------
+section_image() {
+	[ "${BENCH_IMAGE:-1}" != 0 ] || return 0
+	log "images: a .NET image made runnable by pith-image, skopeo+umoci, podman; $IMG_SAMPLES samples (tests/bench/image.sh)"
+	local rc=0
+	"$HERE/image.sh" "$BUILD" "$OUT" "$IMG_SAMPLES" > "$OUT/raw/image.tsv" 2>>"$ERR" || rc=$?
+	if [ "$rc" = 77 ]; then rec image_note all "$(tail -1 "$ERR")"; return 0; fi
+	[ "$rc" = 0 ] || { tail -5 "$ERR" >&2; die "image.sh failed (see $ERR)"; }
+	cat "$OUT/raw/image.tsv" >> "$OUT/results.tsv"
+}
+
 START=$(date +%s)
 section_sizes
 section_floor
@@ -373,6 +386,7 @@ section_shim
 section_log
 section_scale
 section_dotnet
+section_image
 rec bench_seconds all "$(( $(date +%s) - START ))"
 {
 	rec meta kernel "$(uname -r)"; rec meta cpus "$(nproc)"; rec meta loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -33,22 +33,10 @@ umoci repack --image "$w/layout:base" "$w/unpacked"
 rm -rf "$w/unpacked" "$w/base.tar"
 
 # 2. A registry on loopback, ours alone; stopped by its pid on every exit.
-port=$((20000 + RANDOM % 20000))
-cat > "$w/registry.yml" <<EOF
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $w/registry
-http:
-  addr: 127.0.0.1:$port
-EOF
-docker-registry serve "$w/registry.yml" >"$w/registry.log" 2>&1 &
-reg=$!
-trap 'kill $reg 2>/dev/null; wait $reg 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-	curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+. "$top/tests/image/registry.sh"
+trap '[ -z "${REGISTRY_PID:-}" ] || { kill $REGISTRY_PID 2>/dev/null; wait $REGISTRY_PID 2>/dev/null || true; }' EXIT
+registry_start "$w"
+port=$REGISTRY_PORT
 skopeo copy -q --dest-tls-verify=false "oci:$w/layout:base" "docker://localhost:$port/base/dn:1"
 
 # 3. The SDK builds the app image over it and writes an archive (no push).

@@ -361,5 +361,7 @@ noise=$(find S/layers -path '*/noise/a')
 # --- the same images from a registry: tests/image/pull.sh
 printf '%s\n' "$expected" > "$T/expected.txt"
 "$here/pull.sh" "$build" "$T" || fails=$((fails + 1))
+# --- a .NET app image written by the .NET SDK, run under pith and pith-shim (image cached in BUILD)
+"$here/dotnet.sh" "$build" || fail ".NET SDK image (tests/image/dotnet.sh)"
 
 [ $fails = 0 ] && echo "image tests: all passed" || { echo "image tests: $fails failed" >&2; exit 1; }
