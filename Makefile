@@ -54,6 +54,9 @@ SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/ru
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
 IMAGE_PC    := libarchive libcrypto jansson
+# libcurl (for `pith image pull`) when pkg-config finds it, natively or in a board sysroot;
+# a build without it still links today (nothing calls it yet, and --as-needed drops it).
+IMAGE_PC    += $(shell $(PKG_CONFIG) --exists libcurl 2>/dev/null && echo libcurl)
 IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(BUILD)/runtime/error.o
 

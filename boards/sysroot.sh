@@ -17,7 +17,8 @@ PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-stat
 case $ARCH in
 armhf)	TRIPLET=arm-linux-gnueabihf;; # no armhf Criterion: unit tests use tests/unit/mini_criterion
 arm64)	TRIPLET=aarch64-linux-gnu
-	PKGS="$PKGS libcriterion-dev libstdc++6 libgcc-s1 crun";; # the arm64 board: .NET and crun
+	# the arm64 board: .NET and crun; libcurl for `pith image pull` (linked only when pkg-config finds it)
+	PKGS="$PKGS libcriterion-dev libstdc++6 libgcc-s1 crun libcurl4-openssl-dev";;
 *)	echo "boards/sysroot.sh: ARCH must be armhf or arm64, not '$ARCH'" >&2; exit 2;;
 esac
 STAMP="$ARCH $PKGS"
