@@ -13,13 +13,18 @@
 # Not in `make check-boards` (yet): about 15-20 s per cut. Logs in build/boards/powercut/.
 # env: POWERCUT_CUTS (default 10), BUILD_DIR (default build/arm64), POWERCUT_SEED (RANDOM's seed).
 #
-# Hook for `pith image pull` (issue 15): the operation is op() in boards/tests/powercut-init.sh
-# (marked POWERCUT-HOOK); a pull from a docker-registry on the board's own loopback needs the
-# registry binary and its config on the source disk (sources() below) and the pull in op().
+# env POWERCUT_OP=pull (for issue 15's `pith image pull`, on its branch): the op becomes
+# `pith-image rm` + `pith-image pull 127.0.0.1:5000/pc/a:1` from Debian's docker-registry (arm64,
+# fetched with apt-get download) started inside the board on its own loopback, serving a storage
+# directory filled here (skopeo copy to a host registry on 127.0.0.1, then copied onto the source
+# disk). No traffic leaves the board. Until pith-image has `pull` this mode stops after checking
+# that the board's registry serves the manifest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 CUTS=${1:-${POWERCUT_CUTS:-10}}
+OP=${POWERCUT_OP:-load}
+case $OP in load|pull) ;; *) echo "POWERCUT_OP must be load or pull, not '$OP'" >&2; exit 2;; esac
 BOARD_DEFS_ONLY=1 . "$here/board.sh" arm64 "${BUILD_DIR:-$top/build/arm64}"
 W=$CACHE/powercut
 mkdir -p "$W"
@@ -86,9 +91,41 @@ sources() {
 	for i in 1 2 3 4; do add_layer a a$i; done
 	skopeo copy -q "oci:$L:a" "oci-archive:$src/a.tar:a"
 	skopeo copy -q "oci:$L:b" "oci-archive:$src/b.tar:b"
+	registry_storage "$L" "$src/registry" || return 1
 	rm -rf "$L"
-	mkfs.ext4 -q -F -L pcsrc -d "$src" "$W/src.img" 256M
+	mkfs.ext4 -q -F -L pcsrc -d "$src" "$W/src.img" 512M
 	rm -rf "$src"
+}
+
+# registry_storage LAYOUT DIR: a's blobs and manifest as docker-registry stores them, pushed by
+# skopeo to a registry of our own on 127.0.0.1 (stopped by its pid); skipped without the tools
+registry_storage() {
+	local port pid rc=0
+	command -v docker-registry >/dev/null || { echo "no docker-registry here: POWERCUT_OP=pull unavailable" >&2; return 0; }
+	port=$((20000 + RANDOM % 20000))
+	printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "127.0.0.1:%s"}\n' \
+		"$2" "$port" > "$W/registry.yml"
+	docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+	skopeo copy -q --dest-tls-verify=false "oci:$1:a" "docker://127.0.0.1:$port/pc/a:1" || rc=$?
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	rm -f "$W/registry.yml"
+	return $rc
+}
+
+# registry_arm64: Debian's docker-registry for the board (a Go binary linked to glibc only)
+registry_arm64() {
+	local rd=$CACHE/powercut/registry-arm64 deb
+	[ -x "$rd/docker-registry" ] && return 0
+	pith_private_apt "$KARCH" "$CACHE/kernel-$KARCH/apt" || return 1
+	rm -rf "$rd"; mkdir -p "$rd"
+	(cd "$rd" && timeout 300 apt-get -q "${PITH_APT[@]}" download docker-registry >"$rd/download.log" 2>&1) ||
+		{ echo "apt-get download docker-registry failed (see $rd/download.log)" >&2; return 1; }
+	deb=$(ls "$rd"/docker-registry_*.deb | head -1)
+	dpkg-deb -x "$deb" "$rd/x"
+	mv "$rd/x/usr/bin/docker-registry" "$rd/"
+	rm -rf "$rd/x" "$deb"
 }
 
 # ---- a small initramfs: busybox, pith-image and its libraries, the modules, the init --
@@ -105,6 +142,10 @@ initrd() {
 	libs_of "$R/opt/pith/pith-image"
 	cp "$CACHE/kernel-$KARCH/blk/"*.ko "$R/lib/modules/"
 	cp "$OVERLAY_KO" "$R/lib/modules/overlay.ko"
+	if [ "$OP" = pull ]; then
+		cp "$CACHE/powercut/registry-arm64/docker-registry" "$R/bin/"
+		libs_of "$R/bin/docker-registry"
+	fi
 	cp "$here/tests/powercut-init.sh" "$R/init"
 	chmod 755 "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
@@ -115,7 +156,7 @@ initrd() {
 boot_bg() {
 	"${QEMU[@]}" -accel tcg,thread=multi -smp "${BOARD_CPUS:-2}" -m 512 \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
-		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3 pc.mode=$1" \
+		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3 pc.mode=$1 pc.op=$OP" \
 		-drive file="$W/store.img",format=raw,if=none,id=store \
 		-device virtio-blk-device,drive=store \
 		-drive file="$W/src.img",format=raw,if=none,id=src,readonly=on \
@@ -145,6 +186,11 @@ boot_to_end() {
 kernel || pc_die "kernel for $KARCH unavailable"
 modules || pc_die "no block/ext4 modules"
 sources || pc_die "cannot make the source disk"
+if [ "$OP" = pull ]; then
+	registry_arm64 || pc_die "no docker-registry for arm64"
+	debugfs -R 'stat /registry' "$W/src.img" 2>/dev/null | grep -q '^Inode:' ||
+		pc_die "no registry storage on the source disk (docker-registry missing when it was made?)"
+fi
 initrd || pc_die "cannot make the initramfs"
 rm -f "$W/store.img" "$W"/boot-*.log
 mkfs.ext4 -q -F -L pcstore "$W/store.img" 1G
@@ -158,6 +204,11 @@ wait_for "$log" '^PC-OP-DONE' 300 || { stop_qemu; pc_die "the op never ended wit
 window=$(elapsed "$s")
 wait_for "$log" PC-END 300 || { stop_qemu; pc_die "prep boot did not finish (log: $log)"; }
 wait "$QPID" 2>/dev/null || true; QPID=
+if [ "$OP" = pull ]; then
+	grep -q '^PC-REGISTRY ok' "$log" || pc_die "the board's registry did not serve a's manifest (log: $log)"
+	strings "$BUILD_DIR/pith-image" | grep -q '^  pull ' ||
+		pc_die "the board's registry serves a; pith-image has no pull yet (POWERCUT_OP=load until it lands)"
+fi
 grep -q '^PC-OP-DONE rc=0' "$log" || pc_die "the op fails without a cut (log: $log)"
 [ "$(grep -c '^PC-CLEAN yes' "$log")" = 2 ] || pc_die "the store is not clean before any cut (log: $log)"
 echo "powercut: prep ok, the op takes ${window} s here; cutting $CUTS times in [0, 1.1 x that]" >&2

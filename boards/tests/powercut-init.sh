@@ -6,7 +6,8 @@
 #   pc.mode=prep    an empty store: load the image that must survive every cut (b), then the op
 #   pc.mode=cut     check, op, then wait to be killed
 #   pc.mode=final   check, op to the end, check again, power off
-# Lines for the host: PC-CHECK ... / PC-CLEAN yes|no, PC-OP-START, PC-OP-DONE rc=N.
+# pc.op=load|pull: the operation (below). Lines for the host: PC-CHECK ... / PC-CLEAN yes|no,
+# PC-OP-START, PC-OP-DONE rc=N, PC-REGISTRY ok|failed (pull).
 /bin/busybox mkdir -p /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/opt/pith:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
@@ -18,6 +19,7 @@ for m in crc16 mbcache jbd2 crc32c_generic ext4 virtio_mmio virtio_blk overlay; 
 	insmod /lib/modules/$m.ko || echo "PC-ERROR insmod $m"
 done
 mode=$(sed -n 's/.*pc\.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+op=$(sed -n 's/.*pc\.op=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "PC-BOOT mode=$mode uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 # the disks appear once virtio_blk probed them; found by label, not by order
@@ -36,7 +38,7 @@ img() { pith-image --store $S "$@"; }
 
 # complete NAME: the image bundles, and every layer its top layer lists has all its files, whole
 complete() {
-	b=/tmp/chk-$1
+	b=/tmp/chk	# not the name: a pulled one has ':' and '/'
 	img bundle "$1" $b -- /bin/true >/tmp/bundle.out 2>&1 || { echo "bundle: $(cat /tmp/bundle.out)"; return 1; }
 	ok=0
 	[ -s $b/rootfs/pc/IMAGE ] || { echo "no /pc/IMAGE"; ok=1; }
@@ -64,14 +66,41 @@ check() {
 	if [ -z "$why" ]; then echo "PC-CLEAN yes"; else echo "PC-CLEAN no:$why"; fi
 }
 
-# The operation the cuts land in: drop a (rm collects what only a used), load it again.
-# POWERCUT-HOOK: with the pull branch, `img pull localhost:PORT/pc/a` from a docker-registry
-# started here on 127.0.0.1 (storage on /src) replaces the load.
+# pc.op=pull: Debian's docker-registry on this board's loopback, serving a from the source disk
+# (read-only: no upload purging), and a is named as the pull names it
+A=a
+if [ "$op" = pull ]; then
+	A=127.0.0.1:5000/pc/a:1
+	ip link set lo up
+	printf '%s\n' 'version: 0.1' 'log: {level: error}' \
+		'storage: {filesystem: {rootdirectory: /src/registry}, maintenance: {uploadpurging: {enabled: false}, readonly: {enabled: true}}}' \
+		'http: {addr: "127.0.0.1:5000"}' > /tmp/registry.yml
+	docker-registry serve /tmp/registry.yml > /tmp/registry.log 2>&1 &
+	i=0
+	until wget -q -O /dev/null http://127.0.0.1:5000/v2/ 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1
+	done
+	if wget -q -O /dev/null --header 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		http://127.0.0.1:5000/v2/pc/a/manifests/1; then
+		echo "PC-REGISTRY ok"
+	else
+		echo "PC-REGISTRY failed: $(tail -n 3 /tmp/registry.log)"
+	fi
+fi
+
+# The operation the cuts land in: drop a (rm collects what only a used), then bring it back.
+# POWERCUT-HOOK: load from the archive, or (pc.op=pull) pull from the registry above.
 op() {
 	echo "PC-OP-START"
 	rc=0
-	if grep -q '^a ' /tmp/ls.out 2>/dev/null; then img rm a >/tmp/op.out 2>&1 || rc=$?; fi
-	[ $rc -eq 0 ] && { img load /src/a.tar >/tmp/op.out 2>&1 || rc=$?; }
+	if awk -v n="$A" '$1 == n { f = 1 } END { exit !f }' /tmp/ls.out 2>/dev/null; then
+		img rm "$A" >/tmp/op.out 2>&1 || rc=$?
+	fi
+	if [ $rc -eq 0 ] && [ "$op" = pull ]; then
+		img pull "$A" >/tmp/op.out 2>&1 || rc=$?
+	elif [ $rc -eq 0 ]; then
+		img load /src/a.tar >/tmp/op.out 2>&1 || rc=$?
+	fi
 	[ $rc -eq 0 ] || sed 's/^/PC-OP-ERR /' /tmp/op.out
 	echo "PC-OP-DONE rc=$rc uptime=$(cut -d' ' -f1 /proc/uptime)"
 }
