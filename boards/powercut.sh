@@ -11,7 +11,9 @@
 #   powercut: PASS (N cuts (M during the op), C clean stores after them, final load ok) in S s
 # Before the cuts, a control: a file removed from a layer on the disk must make the check fail.
 # Not in `make check-boards` (yet): about 15-20 s per cut. Logs in build/boards/powercut/.
-# env: POWERCUT_CUTS (default 10), BUILD_DIR (default build/arm64), POWERCUT_SEED (RANDOM's seed).
+# env: POWERCUT_CUTS (default 10), BUILD_DIR (default build/arm64), POWERCUT_SEED (RANDOM's seed),
+#      POWERCUT_DISK: volatile (default: the store's disk drops a random part of what was written
+#      since its last flush at each cut, boards/lib/volatile-disk.py) or plain (the image file).
 #
 # env POWERCUT_OP=pull (for issue 15's `pith image pull`, on its branch): the op becomes
 # `pith-image rm` + `pith-image pull 127.0.0.1:5000/pc/a:1` from Debian's docker-registry (arm64,
@@ -24,18 +26,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 CUTS=${1:-${POWERCUT_CUTS:-10}}
 OP=${POWERCUT_OP:-load}
+DISK=${POWERCUT_DISK:-volatile}
+case $DISK in volatile|plain) ;; *) echo "POWERCUT_DISK must be volatile or plain, not '$DISK'" >&2; exit 2;; esac
 case $OP in load|pull) ;; *) echo "POWERCUT_OP must be load or pull, not '$OP'" >&2; exit 2;; esac
 BOARD_DEFS_ONLY=1 . "$here/board.sh" arm64 "${BUILD_DIR:-$top/build/arm64}"
 W=$CACHE/powercut
 mkdir -p "$W"
 [ -n "${POWERCUT_SEED:-}" ] && RANDOM=$POWERCUT_SEED
 t0=$EPOCHREALTIME
-QPID=
+QPID= DPID=
 
 pc_die() { echo "powercut: FAIL ($*)"; exit 1; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-# Only our own emulator, by its pid, also when this script is interrupted.
-stop_qemu() { [ -z "$QPID" ] || { kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null || true; QPID=; }; }
+# Only our own emulator and disk server, by their pids, also when this script is interrupted.
+# The disk server ends by itself once the emulator is gone (a cut when it said no goodbye).
+stop_qemu() {
+	[ -z "$QPID" ] || { kill -KILL "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null || true; QPID=; }
+	stop_disk
+}
+stop_disk() {
+	local i=0
+	[ -n "$DPID" ] || return 0
+	while kill -0 "$DPID" 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+	kill -KILL "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
+	DPID=
+}
 trap stop_qemu EXIT INT TERM
 
 # ---- the kernel's block and ext4 modules (board.sh keeps only overlay.ko) ---------
@@ -152,13 +168,31 @@ initrd() {
 }
 
 # ---- boots --------------------------------------------------------------------------
+# store_disk LOG: the qemu options of the store's disk. volatile: served by
+# boards/lib/volatile-disk.py (DPID), which drops a random part of the writes not yet flushed when
+# the emulator dies, as a disk's write cache does on a power loss; plain: the image file itself
+# (a kill then loses only what the guest had not sent to the disk).
+store_disk() {
+	if [ "$DISK" = plain ]; then
+		STORE_OPTS=(-drive file="$W/store.img",format=raw,if=none,id=store)
+		return 0
+	fi
+	local sock=$W/store.sock i=0
+	rm -f "$sock"
+	python3 "$here/lib/volatile-disk.py" "$W/store.img" "$sock" >"${1%.log}.disk" 2>&1 &
+	DPID=$!
+	until [ -S "$sock" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && { echo "volatile-disk.py did not start" >&2; return 1; }; sleep 0.05
+	done
+	STORE_OPTS=(-blockdev driver=nbd,server.type=unix,server.path="$sock",node-name=store)
+}
 # boot_bg MODE LOG: the board in the background (QPID), its serial console into LOG
 boot_bg() {
+	store_disk "$2" || pc_die "no store disk"
 	"${QEMU[@]}" -accel tcg,thread=multi -smp "${BOARD_CPUS:-2}" -m 512 \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
 		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3 pc.mode=$1 pc.op=$OP" \
-		-drive file="$W/store.img",format=raw,if=none,id=store \
-		-device virtio-blk-device,drive=store \
+		"${STORE_OPTS[@]}" -device virtio-blk-device,drive=store \
 		-drive file="$W/src.img",format=raw,if=none,id=src,readonly=on \
 		-device virtio-blk-device,drive=src \
 		-nographic -no-reboot -monitor none -serial stdio -nic none </dev/null >"$2" 2>&1 &
@@ -181,6 +215,7 @@ boot_to_end() {
 	wait_for "$2" PC-END 300 || { stop_qemu; pc_die "$1 boot did not finish (log: $2)"; }
 	wait "$QPID" 2>/dev/null || true
 	QPID=
+	stop_disk
 }
 
 kernel || pc_die "kernel for $KARCH unavailable"
@@ -192,7 +227,7 @@ if [ "$OP" = pull ]; then
 		pc_die "no registry storage on the source disk (docker-registry missing when it was made?)"
 fi
 initrd || pc_die "cannot make the initramfs"
-rm -f "$W/store.img" "$W"/boot-*.log
+rm -f "$W/store.img" "$W"/boot-*.log "$W"/boot-*.disk
 mkfs.ext4 -q -F -L pcstore "$W/store.img" 1G
 
 # prep: b loaded, then one op uncut, timed on the host: the window the cuts fall in
@@ -204,6 +239,7 @@ wait_for "$log" '^PC-OP-DONE' 300 || { stop_qemu; pc_die "the op never ended wit
 window=$(elapsed "$s")
 wait_for "$log" PC-END 300 || { stop_qemu; pc_die "prep boot did not finish (log: $log)"; }
 wait "$QPID" 2>/dev/null || true; QPID=
+stop_disk
 if [ "$OP" = pull ]; then
 	grep -q '^PC-REGISTRY ok' "$log" || pc_die "the board's registry did not serve a's manifest (log: $log)"
 	strings "$BUILD_DIR/pith-image" | grep -q '^  pull ' ||
@@ -259,6 +295,10 @@ verdict_of "$log" "$CUTS"
 final=failed
 grep -q '^PC-OP-DONE rc=0' "$log" && sed -n '/^PC-AFTER/,$p' "$log" | grep -q '^PC-CLEAN yes' && final=ok
 v="$CUTS cuts ($early during the op), $clean clean stores after them, final load $final"
+if [ "$DISK" = volatile ]; then
+	v="$v; $(cat "$W"/boot-*.disk 2>/dev/null | awk '/power cut/ { k += $(NF - 5); l += $(NF - 1) }
+		END { printf "unflushed writes at the cuts: %d dropped, %d kept", l, k }')"
+fi
 if [ "$clean" = "$CUTS" ] && [ $final = ok ]; then
 	echo "powercut: PASS ($v) in $(elapsed "$t0") s"
 else
