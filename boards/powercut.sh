@@ -14,6 +14,10 @@
 # env: POWERCUT_CUTS (default 10), BUILD_DIR (default build/arm64), POWERCUT_SEED (RANDOM's seed),
 #      POWERCUT_DISK: volatile (default: the store's disk drops a random part of what was written
 #      since its last flush at each cut, boards/lib/volatile-disk.py) or plain (the image file).
+#      POWERCUT_SPREAD (1.1): cuts fall in [0, SPREAD x the op's uncut time] after it starts.
+#      POWERCUT_BREAK=nosync: the harness's own test: pith-image runs with every fsync, fdatasync,
+#      syncfs and sync made a no-op (LD_PRELOAD of boards/tests/nosync.c); the cuts must then
+#      find damaged stores and the run must FAIL.
 #
 # env POWERCUT_OP=pull (for issue 15's `pith image pull`, on its branch): the op becomes
 # `pith-image rm` + `pith-image pull 127.0.0.1:5000/pc/a:1` from Debian's docker-registry (arm64,
@@ -28,6 +32,9 @@ CUTS=${1:-${POWERCUT_CUTS:-10}}
 OP=${POWERCUT_OP:-load}
 DISK=${POWERCUT_DISK:-volatile}
 case $DISK in volatile|plain) ;; *) echo "POWERCUT_DISK must be volatile or plain, not '$DISK'" >&2; exit 2;; esac
+BREAK=${POWERCUT_BREAK:-}	# nosync: the harness's own test, see the header
+case $BREAK in ''|nosync) ;; *) echo "POWERCUT_BREAK must be nosync or empty, not '$BREAK'" >&2; exit 2;; esac
+SPREAD=${POWERCUT_SPREAD:-1.1}
 case $OP in load|pull) ;; *) echo "POWERCUT_OP must be load or pull, not '$OP'" >&2; exit 2;; esac
 BOARD_DEFS_ONLY=1 . "$here/board.sh" arm64 "${BUILD_DIR:-$top/build/arm64}"
 W=$CACHE/powercut
@@ -162,6 +169,9 @@ initrd() {
 		cp "$CACHE/powercut/registry-arm64/docker-registry" "$R/bin/"
 		libs_of "$R/bin/docker-registry"
 	fi
+	if [ "$BREAK" = nosync ]; then
+		"${CC[@]}" -shared -fPIC -O2 -Wall -Wextra -Werror -o "$R/lib/nosync.so" "$here/tests/nosync.c" || return 1
+	fi
 	cp "$here/tests/powercut-init.sh" "$R/init"
 	chmod 755 "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
@@ -191,7 +201,7 @@ boot_bg() {
 	store_disk "$2" || pc_die "no store disk"
 	"${QEMU[@]}" -accel tcg,thread=multi -smp "${BOARD_CPUS:-2}" -m 512 \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
-		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3 pc.mode=$1 pc.op=$OP" \
+		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3 pc.mode=$1 pc.op=$OP${BREAK:+ pc.break=$BREAK}" \
 		"${STORE_OPTS[@]}" -device virtio-blk-device,drive=store \
 		-drive file="$W/src.img",format=raw,if=none,id=src,readonly=on \
 		-device virtio-blk-device,drive=src \
@@ -247,7 +257,7 @@ if [ "$OP" = pull ]; then
 fi
 grep -q '^PC-OP-DONE rc=0' "$log" || pc_die "the op fails without a cut (log: $log)"
 [ "$(grep -c '^PC-CLEAN yes' "$log")" = 2 ] || pc_die "the store is not clean before any cut (log: $log)"
-echo "powercut: prep ok, the op takes ${window} s here; cutting $CUTS times in [0, 1.1 x that]" >&2
+echo "powercut: prep ok, the op takes ${window} s here; cutting $CUTS times in [0, $SPREAD x that]" >&2
 
 # The control: the check must be able to say no. A file of a's top layer is removed from the
 # store's disk (debugfs, no mount) before the first cut boot, whose check must report it; that
@@ -283,7 +293,7 @@ for i in $(seq "$CUTS"); do
 		verdict_of "$log" $((i - 1))
 	fi
 	wait_for "$log" '^PC-OP-START' 300 || { stop_qemu; pc_die "boot $i never started the op (log: $log)"; }
-	at=$(awk -v w="$window" -v r=$RANDOM 'BEGIN { printf "%.2f", w * 1.1 * r / 32768 }')
+	at=$(awk -v w="$window" -v f="$SPREAD" -v r=$RANDOM 'BEGIN { printf "%.2f", w * f * r / 32768 }')
 	sleep "$at"
 	grep -q '^PC-OP-DONE' "$log" || early=$((early + 1))
 	stop_qemu
