@@ -41,7 +41,7 @@ W=$CACHE/powercut
 mkdir -p "$W"
 [ -n "${POWERCUT_SEED:-}" ] && RANDOM=$POWERCUT_SEED
 t0=$EPOCHREALTIME
-QPID= DPID=
+QPID= DPID= RPID=
 
 pc_die() { echo "powercut: FAIL ($*)"; exit 1; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
@@ -59,7 +59,8 @@ stop_disk() {
 	wait "$DPID" 2>/dev/null || true
 	DPID=
 }
-trap stop_qemu EXIT INT TERM
+stop_all() { stop_qemu; [ -z "$RPID" ] || { kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null || true; }; }
+trap stop_all EXIT INT TERM
 
 # ---- the kernel's block and ext4 modules (board.sh keeps only overlay.ko) ---------
 MODS="crc16 mbcache jbd2 crc32c_generic ext4 virtio_mmio virtio_blk"
@@ -89,7 +90,10 @@ modules() {
 # pc/IMAGE in the top layer lists the layers the image must have.
 sources() {
 	local src=$W/src L=$W/layout u=$W/unpack
-	if [ -s "$W/src.img" ] && [ "$W/src.img" -nt "$0" ]; then return 0; fi
+	# remade when what makes it changes (these functions), not for any edit of this script
+	local stamp
+	stamp=$(declare -f sources registry_storage | sha256sum | cut -c1-16)
+	if [ -s "$W/src.img" ] && [ "$(cat "$W/src.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
 	for t in umoci skopeo mkfs.ext4; do command -v $t >/dev/null || { echo "$t is not installed" >&2; return 1; }; done
 	rm -rf "$src" "$L" "$u" "$W/src.img"
 	mkdir -p "$src"
@@ -118,21 +122,23 @@ sources() {
 	rm -rf "$L"
 	mkfs.ext4 -q -F -L pcsrc -d "$src" "$W/src.img" 512M
 	rm -rf "$src"
+	echo "$stamp" > "$W/src.stamp"
 }
 
 # registry_storage LAYOUT DIR: a's blobs and manifest as docker-registry stores them, pushed by
 # skopeo to a registry of our own on 127.0.0.1 (stopped by its pid); skipped without the tools
 registry_storage() {
-	local port pid rc=0
+	local port rc=0
 	command -v docker-registry >/dev/null || { echo "no docker-registry here: POWERCUT_OP=pull unavailable" >&2; return 0; }
 	port=$((20000 + RANDOM % 20000))
 	printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "127.0.0.1:%s"}\n' \
 		"$2" "$port" > "$W/registry.yml"
 	docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-	pid=$!
+	RPID=$!
 	for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 	skopeo copy -q --dest-tls-verify=false "oci:$1:a" "docker://127.0.0.1:$port/pc/a:1" || rc=$?
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null || true
+	RPID=
 	rm -f "$W/registry.yml"
 	return $rc
 }
