@@ -1,6 +1,8 @@
 # The board test cases, sourced by board-tests.sh inside an emulated board.
 # Each t_NAME runs in a subshell: exit 0 = pass, 77 = skip (last line says
 # why), anything else = fail (its output is shown). CASES lists them in order.
+# board.sh also sources this file on the build machine (sh, BOARD and BOARD_ROOT set) to read
+# CASES: at the top level, only definitions and tests of files under ${BOARD_ROOT:-}/.
 CASES="kernel_cgroup2 kernel_overlay kernel_seccomp arch"
 
 fail() { echo "$*"; exit 1; }
