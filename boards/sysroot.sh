@@ -13,12 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 ARCH=${1:?usage: boards/sysroot.sh armhf|arm64 [DIR]}
 DIR=$(realpath -m "${2:-$here/../build/boards/sysroot-$ARCH}")
 
-PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev libssl-dev" # pith-image: libarchive, libcrypto
+# pith-image: libarchive, libcrypto, libcurl (pull and push)
+PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev libssl-dev libcurl4-openssl-dev"
 case $ARCH in
 armhf)	TRIPLET=arm-linux-gnueabihf;; # no armhf Criterion: unit tests use tests/unit/mini_criterion
 arm64)	TRIPLET=aarch64-linux-gnu
-	# the arm64 board: .NET and crun; libcurl for `pith image pull` (linked only when pkg-config finds it)
-	PKGS="$PKGS libcriterion-dev libstdc++6 libgcc-s1 crun libcurl4-openssl-dev";;
+	PKGS="$PKGS libcriterion-dev libstdc++6 libgcc-s1 crun";; # the arm64 board: .NET and crun
 *)	echo "boards/sysroot.sh: ARCH must be armhf or arm64, not '$ARCH'" >&2; exit 2;;
 esac
 STAMP="$ARCH $PKGS"

@@ -18,106 +18,80 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int mount_overlay(struct store *st, json_t *config, const char *dir, struct pith_error *err)
+/* What overlayfs answers when it is missing or refuses these directories (an upper on an
+ * overlay, on a filesystem without xattrs or d_type, in a namespace that may not mount it). */
+static bool overlay_unavailable(int e)
+{
+	return e == ENODEV || e == EINVAL || e == EPERM || e == EOPNOTSUPP;
+}
+
+static int mount_overlay(struct store *st, char (*chain)[DIGEST_LEN], size_t n, const char *rootfs,
+			 const char *scratch, struct pith_error *err)
+{
+	size_t cap = n * (strlen(st->path) + 80) + 3 * PATH_MAX;
+	char *opts = malloc(cap);
+	if (!opts)
+		return pith_fail(err, ENOMEM, "overlay options");
+	size_t used = (size_t)snprintf(opts, cap, "lowerdir=");
+	/* overlay lists the top layer first */
+	for (size_t i = n; i-- > 0;)
+		used += (size_t)snprintf(opts + used, cap - used, "%s/layers/%s%s", st->path, chain[i] + 7, i ? ":" : "");
+	snprintf(opts + used, cap - used, ",upperdir=%s/upper,workdir=%s/work", scratch, scratch);
+	int r = mount("overlay", rootfs, "overlay", 0, opts) < 0 ? -errno : 0;
+	free(opts);
+	return r;
+}
+
+/* The overlay, or where overlayfs cannot serve, a copy of the layers (said on stderr). */
+static int make_rootfs(struct store *st, json_t *config, const char *dir, const struct bundle_options *opts,
+		       struct pith_error *err)
 {
 	char (*chain)[DIGEST_LEN];
 	size_t n;
 	int r = manifest_chain_ids(config, &chain, &n, err);
 	if (r < 0)
 		return r;
-	if (n == 0) {
-		free(chain);
-		return pith_fail(err, 0, "the image has no layers");
-	}
-	size_t cap = n * (strlen(st->path) + 80) + 3 * PATH_MAX;
-	char *opts = malloc(cap);
-	size_t used = opts ? (size_t)snprintf(opts, cap, "lowerdir=") : 0;
-	/* overlay lists the top layer first */
-	for (size_t i = n; opts && i-- > 0;) {
-		if (!store_has_layer(st, chain[i])) {
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (!store_has_layer(st, chain[i]))
 			r = pith_fail(err, ENOENT, "layer %s: not in the store (load the image again)", chain[i]);
-			break;
-		}
-		used += (size_t)snprintf(opts + used, cap - used, "%s/layers/%s%s", st->path, chain[i] + 7, i ? ":" : "");
+	if (r == 0 && n == 0)
+		r = pith_fail(err, 0, "the image has no layers");
+	char rootfs[PATH_MAX], scratch[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir);
+	snprintf(scratch, sizeof(scratch), "%s%s", dir, opts->tmpfs_upper ? "/tmpfs" : "");
+	int e = r == 0 && !opts->no_overlay ? mount_overlay(st, chain, n, rootfs, scratch, err) : 0;
+	if (r == 0 && e < 0 && (opts->tmpfs_upper || !overlay_unavailable(-e)))
+		r = pith_fail(err, -e, "mounting the overlay on %s%s", rootfs,
+			      opts->tmpfs_upper ? " (--tmpfs-upper needs overlayfs)" : "");
+	if (r == 0 && (opts->no_overlay || e < 0)) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/upper", dir), rmdir(p);
+		snprintf(p, sizeof(p), "%s/work", dir), rmdir(p);
+		char why[160];
+		snprintf(why, sizeof(why), "%s", opts->no_overlay ? "--no-overlay" : strerror(-e));
+		r = bundle_copy_layers(st, chain, n, rootfs, err);
+		if (r == 0)
+			fprintf(stderr, "pith-image: note: no overlay (%s): the %zu layers were copied into %s; "
+				"nothing is shared with the store and writes stay in that copy\n", why, n, rootfs);
 	}
 	free(chain);
-	if (!opts)
-		return pith_fail(err, ENOMEM, "overlay options");
-	snprintf(opts + used, cap - used, ",upperdir=%s/upper,workdir=%s/work", dir, dir);
-	char rootfs[PATH_MAX];
-	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir);
-	if (r == 0 && mount("overlay", rootfs, "overlay", 0, opts) < 0)
-		r = pith_fail(err, errno, "mounting the overlay on %s", rootfs);
-	free(opts);
 	return r;
 }
 
-/* A line of the image's own passwd/group file whose first field (or third, numeric) is key. */
-static int lookup_id(int rootfd, const char *file, const char *key, unsigned *id, unsigned *gid)
-{
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, rootfd, file, &how, sizeof(how));
-	if (fd < 0)
-		return -errno;
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	char line[1024];
-	int r = -ENOENT;
-	while (r < 0 && fgets(line, sizeof(line), f)) {
-		char *save, *name = strtok_r(line, ":", &save), *pw = strtok_r(NULL, ":", &save);
-		char *u = strtok_r(NULL, ":", &save), *g = strtok_r(NULL, ":", &save);
-		if (!name || !pw || !u || (strcmp(name, key) != 0 && strcmp(u, key) != 0))
-			continue;
-		*id = (unsigned)strtoul(u, NULL, 10);
-		if (gid && g)
-			*gid = (unsigned)strtoul(g, NULL, 10);
-		r = 0;
-	}
-	fclose(f);
-	return r;
-}
-
-static bool numeric(const char *s)
-{
-	return *s && strspn(s, "0123456789") == strlen(s);
-}
-
-/* User "name|uid[:group|gid]", through the image's /etc/passwd and /etc/group. */
+/* User through the image's own files: the rootfs is mounted (or copied) by now. */
 static int resolve_user(const char *rootfs, const char *user, json_t *process, struct pith_error *err)
 {
 	if (!user || !*user)
 		return 0;
-	char u[256];
-	snprintf(u, sizeof(u), "%s", user);
-	char *g = strchr(u, ':');
-	if (g)
-		*g++ = 0;
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return pith_fail(err, errno, "%s", rootfs);
-	unsigned uid = 0, gid = 0;
-	int r = lookup_id(rootfd, "/etc/passwd", u, &uid, &gid);
-	if (r < 0 && numeric(u))
-		uid = (unsigned)strtoul(u, NULL, 10), gid = 0, r = 0;
-	if (r < 0) {
-		close(rootfd);
-		return pith_fail(err, -r, "image config: User \"%s\": not in the image's /etc/passwd", user);
-	}
-	if (g) {
-		r = lookup_id(rootfd, "/etc/group", g, &gid, NULL);
-		if (r < 0 && numeric(g))
-			gid = (unsigned)strtoul(g, NULL, 10), r = 0;
-		if (r < 0) {
-			close(rootfd);
-			return pith_fail(err, -r, "image config: User \"%s\": group not in the image's /etc/group", user);
-		}
-	}
+	json_t *u;
+	int r = image_user(rootfd, user, &u, err);
 	close(rootfd);
-	json_object_set_new(process, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
-	return 0;
+	if (r == 0)
+		json_object_set_new(process, "user", u);
+	return r;
 }
 
 static json_t *process_args(json_t *img, char **args, int nargs)
@@ -206,23 +180,77 @@ static int write_config(json_t *image_config, const char *dir, char **args, int 
 	return r;
 }
 
-static int make_dirs(const char *dir, struct pith_error *err)
+static int remove_bundle_dirs(const char *dir, bool recorded, struct pith_error *err);
+
+static int make_dir(const char *dir, const char *sub, mode_t mode, struct pith_error *err)
 {
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return pith_fail(err, errno, "%s", dir);
-	static const char *const subs[] = { "rootfs", "upper", "work" };
-	for (size_t i = 0; i < 3; i++) {
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	return mkdir(p, mode) < 0 ? pith_fail(err, errno, "%s", p) : 0;
+}
+
+/* rootfs, and the overlay's upper (the container's /: the mode a rootfs root has) and work
+ * directories, on a tmpfs of their own with --tmpfs-upper: no write reaches the disk. */
+static int make_dirs(const char *dir, const struct bundle_options *opts, struct pith_error *err)
+{
+	int r = make_dir(dir, "rootfs", 0755, err);
+	if (r < 0)
+		return pith_wrap(err, "bundle"); /* an existing bundle stays as it is */
+	if (opts->tmpfs_upper && (r = make_dir(dir, "tmpfs", 0700, err)) == 0) {
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
-		/* the upper directory is the container's / : the mode a rootfs root has */
-		if (mkdir(p, i == 2 ? 0700 : 0755) < 0)
-			return pith_fail(err, errno, "%s", p);
+		snprintf(p, sizeof(p), "%s/tmpfs", dir);
+		if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+			r = pith_fail(err, errno, "mounting a tmpfs on %s", p);
 	}
+	const char *base = opts->tmpfs_upper ? "tmpfs/" : "";
+	char upper[16], work[16];
+	snprintf(upper, sizeof(upper), "%supper", base);
+	snprintf(work, sizeof(work), "%swork", base);
+	if (r == 0 && !opts->no_overlay && (r = make_dir(dir, upper, 0755, err)) == 0)
+		r = make_dir(dir, work, 0700, err);
+	if (r < 0)
+		remove_bundle_dirs(dir, false, &(struct pith_error){ 0 });
+	return r < 0 ? pith_wrap(err, "bundle") : 0;
+}
+
+/* copied: the rootfs is a copy of the layers this store made (bundle_create recorded it) */
+static int remove_bundle_dirs(const char *dir, bool recorded, struct pith_error *err)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/rootfs", dir);
+	bool mounted = umount2(p, UMOUNT_NOFOLLOW) == 0;
+	if (!mounted && errno != EINVAL && errno != ENOENT)
+		return pith_fail(err, errno, "unmounting %s", p);
+	/* an overlay's mount point is empty once unmounted; a copy is removed only when the
+	 * store made this bundle, and never across a mount still inside it */
+	if (rmdir(p) < 0 && errno != ENOENT) {
+		if (errno != ENOTEMPTY || mounted || !recorded)
+			return pith_fail(err, errno, "%s", p);
+		int r = store_remove_tree(p, err);
+		if (r < 0)
+			return r;
+		if (rmdir(p) < 0 && errno != ENOENT)
+			return pith_fail(err, errno, "%s (a mount inside it?)", p);
+	}
+	snprintf(p, sizeof(p), "%s/tmpfs", dir);
+	if (umount2(p, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+		return pith_fail(err, errno, "unmounting %s", p);
+	static const char *const subs[] = { "tmpfs", "upper", "work" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
+		int r = store_remove_tree(p, err);
+		if (r < 0)
+			return r;
+	}
+	snprintf(p, sizeof(p), "%s/config.json", dir);
+	if (unlink(p) < 0 && errno != ENOENT)
+		return pith_fail(err, errno, "%s", p);
+	rmdir(dir);
 	return 0;
 }
 
 int bundle_create(struct store *st, const char *image, const char *dir_arg, char **args, int nargs,
-		  char **env, int nenv, struct pith_error *err)
+		  char **env, int nenv, const struct bundle_options *opts, struct pith_error *err)
 {
 	char digest[DIGEST_LEN];
 	json_t *config;
@@ -240,50 +268,16 @@ int bundle_create(struct store *st, const char *image, const char *dir_arg, char
 		r = pith_fail(err, errno, "%s", dir_arg);
 	else if (strpbrk(dir, ":,"))
 		r = pith_fail(err, 0, "%s: the bundle path must not contain ':' or ','", dir);
-	else if ((r = make_dirs(dir, err)) < 0)
-		r = pith_wrap(err, "bundle");
+	else if ((r = make_dirs(dir, opts, err)) < 0)
+		rmdir(dir); /* make_dirs undid its own; a DIR with other content stays */
 	else if ((r = store_bundle_record(st, dir, digest, err)) < 0)
-		;
-	else if ((r = mount_overlay(st, config, dir, err)) < 0)
-		store_bundle_forget(st, dir, &(struct pith_error){ 0 });
-	else if ((r = write_config(config, dir, args, nargs, env, nenv, err)) < 0) {
-		struct pith_error ignored;
-		bundle_remove(st, dir, &ignored);
-	}
-	if (r < 0 && dir && !strpbrk(dir, ":,")) {
-		/* undo what this call made; a DIR with other content stays */
-		char p[PATH_MAX];
-		static const char *const subs[] = { "rootfs", "upper", "work" };
-		for (size_t i = 0; i < 3; i++)
-			snprintf(p, sizeof(p), "%s/%s", dir, subs[i]), rmdir(p);
-		rmdir(dir);
-	}
+		remove_bundle_dirs(dir, false, &(struct pith_error){ 0 });
+	else if ((r = make_rootfs(st, config, dir, opts, err)) < 0 ||
+		 (r = write_config(config, dir, args, nargs, env, nenv, err)) < 0)
+		bundle_remove(st, dir, &(struct pith_error){ 0 });
 	free(dir);
 	json_decref(config);
 	return r;
-}
-
-static int remove_bundle_dirs(const char *dir, struct pith_error *err)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/rootfs", dir);
-	if (umount2(p, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
-		return pith_fail(err, errno, "unmounting %s", p);
-	/* nothing else may be mounted there, or the removal below would reach into it */
-	if (rmdir(p) < 0 && errno != ENOENT)
-		return pith_fail(err, errno, "%s", p);
-	static const char *const subs[] = { "upper", "work" };
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, subs[i]);
-		int r = store_remove_tree(p, err);
-		if (r < 0)
-			return r;
-	}
-	snprintf(p, sizeof(p), "%s/config.json", dir);
-	if (unlink(p) < 0 && errno != ENOENT)
-		return pith_fail(err, errno, "%s", p);
-	rmdir(dir);
-	return 0;
 }
 
 int bundle_remove(struct store *st, const char *dir_arg, struct pith_error *err)
@@ -292,7 +286,7 @@ int bundle_remove(struct store *st, const char *dir_arg, struct pith_error *err)
 	char *dir = realpath(dir_arg, NULL);
 	if (!dir)
 		return pith_fail(err, errno, "%s", dir_arg);
-	int r = remove_bundle_dirs(dir, err);
+	int r = remove_bundle_dirs(dir, store_bundle_recorded(st, dir), err);
 	if (r == 0)
 		r = store_bundle_forget(st, dir, err);
 	free(dir);

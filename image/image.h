@@ -27,14 +27,26 @@ bool digest_valid(const char *s);
 int digest_verify(struct digest *d, const char *what, const char *want, int64_t want_size,
 		  struct pith_error *err);
 
-/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save). */
+/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save), or
+ * something else that serves the same paths through ops (a registry: pull.h). */
+struct source_stream;
+struct source_ops {
+	/* sets s->stream */
+	int (*open)(void *cookie, const char *path, struct source_stream *s, struct pith_error *err);
+	ssize_t (*read)(void *stream, void *buf, size_t n, struct pith_error *err);
+	void (*close)(void *stream);
+};
 struct source {
 	int dirfd;       /* layout directory, or -1 */
 	char *archive;   /* archive path, or NULL */
+	const struct source_ops *ops;  /* or NULL */
+	void *cookie;
 };
 struct source_stream {
 	struct archive *a;
 	int fd;
+	const struct source_ops *ops;
+	void *stream;
 };
 int source_open(const char *spec, struct source *src, char **ref, struct pith_error *err);
 void source_close(struct source *src);
@@ -71,7 +83,23 @@ int manifest_plan(struct source *src, const char *ref, const char *platform,
 void manifest_plan_free(struct image_plan *plans, size_t n);
 /* diff IDs of a config -> chain IDs (OCI image spec, layer.md) */
 int manifest_chain_ids(json_t *config, char (**chain)[DIGEST_LEN], size_t *n, struct pith_error *err);
-void platform_of_machine(char *os, char *arch, char *variant, size_t len);
+
+/* media.c */
+enum media_kind { MEDIA_NONE, MEDIA_UNKNOWN, MEDIA_INDEX, MEDIA_MANIFEST, MEDIA_SCHEMA1, MEDIA_CONFIG, MEDIA_LAYER };
+enum media_kind media_kind(const char *type);
+int media_manifest_kind(const char *desc_type, json_t *content, enum media_kind *kind, struct pith_error *err);
+
+/* platform.c */
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+void platform_normalize(struct platform *p);
+int platform_parse(const char *text, struct platform *p, struct pith_error *err);
+void platform_from_json(json_t *j, struct platform *p);
+void platform_of_uname(const char *machine, struct platform *p);
+void platform_of_machine(struct platform *p);
+int platform_rank(const struct platform *want, const struct platform *have);
+void platform_text(const struct platform *p, char *out, size_t len);
 
 /* store.c */
 struct store {
@@ -96,6 +124,7 @@ int store_image_config(struct store *st, const char *manifest_digest, json_t **c
 int store_remove_tree(const char *path, struct pith_error *err);
 int store_bundle_record(struct store *st, const char *dir, const char *manifest, struct pith_error *err);
 int store_bundle_forget(struct store *st, const char *dir, struct pith_error *err);
+bool store_bundle_recorded(struct store *st, const char *dir);
 int store_ls(struct store *st, struct pith_error *err);
 int store_inspect(struct store *st, const char *image, struct pith_error *err);
 int store_tag(struct store *st, const char *image, const char *name, struct pith_error *err);
@@ -103,13 +132,37 @@ int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 
-/* unpack.c */
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layer,
-		 uint64_t budget, struct pith_error *err);
+/* unpack.c: layers[index] into the store, over layers[0..index-1] (there, or awaited) */
+#define UNPACK_DEFAULT_RATIO 100
+struct unpack_policy {
+	uint64_t max_bytes;   /* --max-layer-bytes; the store's free space bounds it too */
+	unsigned max_ratio;   /* --max-ratio: uncompressed / compressed, 0 for no limit */
+	bool no_setuid;       /* --no-setuid: setuid and setgid bits off regular files */
+	/* Called before the first look into a lower layer (a hardlink to a lower file): returns
+	 * once layers[0..index-1] are all in the store. For a caller that unpacks layers in
+	 * parallel (pull); NULL when they are unpacked bottom-up. */
+	int (*wait_lowers)(void *ctx, size_t index, struct pith_error *err);
+	void *wait_ctx;
+};
+int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+		 const struct unpack_policy *policy, struct pith_error *err);
+/* A layer the store has: refused when the policy would not have let it in as it is */
+int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,
+			struct pith_error *err);
+
+/* user.c: the OCI process.user object for an image config's User, looked up under rootfd */
+int image_user(int rootfd, const char *user, json_t **out, struct pith_error *err);
 
 /* bundle.c */
+struct bundle_options {
+	bool tmpfs_upper;   /* the overlay's upper and work directories on a tmpfs */
+	bool no_overlay;    /* copy the layers into rootfs (what is done when overlayfs refuses) */
+};
 int bundle_create(struct store *st, const char *image, const char *dir, char **args, int nargs,
-		  char **env, int nenv, struct pith_error *err);
+		  char **env, int nenv, const struct bundle_options *opts, struct pith_error *err);
+/* copy.c: the layers (bottom first) into rootfs, whiteouts and opaque directories applied */
+int bundle_copy_layers(struct store *st, char (*chain)[DIGEST_LEN], size_t n, const char *rootfs,
+		       struct pith_error *err);
 int bundle_remove(struct store *st, const char *dir, struct pith_error *err);
 
 #endif

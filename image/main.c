@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "pull.h"
 
 #define DEFAULT_STORE "/var/lib/pith/images"
 #define DEFAULT_BUDGET (64ull << 30)
@@ -15,26 +16,33 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pith-image [--store DIR] COMMAND [ARGS]\n\n"
-		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] SOURCE\n"
+		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] [--max-ratio N] [--no-setuid] SOURCE\n"
 		"                 SOURCE: an OCI archive, a docker/podman save archive, or oci:DIR[:REF]\n"
+		"  pull [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST]...\n"
+		"       [--jobs N] [--progress auto|tty|json|none] [--retries N] [--stall-timeout S] REF\n"
+		"                 REF: [HOST[:PORT]/]NAME[:TAG][@sha256:...], from a registry (Docker's names)\n"
+		"  push [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST] SOURCE REF\n"
+		"                 one image from a SOURCE as load reads it, to a registry\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
 		"  tag IMAGE NAME another name for IMAGE\n"
 		"  rm IMAGE       drop a name, then collect what nothing uses\n"
 		"  df             disk used by layers and blobs\n"
 		"  gc             remove blobs, layers and leftovers no name uses\n"
-		"  bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...]   an OCI bundle with an overlay rootfs\n"
+		"  bundle [--tmpfs-upper] [--no-overlay] [-e NAME=VALUE]... IMAGE DIR [-- CMD...]\n"
+		"                 an OCI bundle with an overlay rootfs (upper on a tmpfs, or a copy)\n"
 		"  bundle --rm DIR                unmount and remove it\n"
 		"\n--store DIR: default " DEFAULT_STORE "\n");
 }
 
-static int load_plan(struct store *st, struct source *src, struct image_plan *p, uint64_t budget, json_t *names,
+static int load_plan(struct store *st, struct source *src, struct image_plan *p, const struct unpack_policy *policy,
+		     json_t *names,
 		     struct pith_error *err)
 {
 	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	for (size_t i = 0; r == 0 && i < p->nlayers; i++)
-		if (!store_has_layer(st, p->layers[i].chain_id))
-			r = unpack_layer(st, src, &p->layers[i], budget, err);
+		r = store_has_layer(st, p->layers[i].chain_id) ? unpack_check_stored(st, &p->layers[i], policy, err)
+								: unpack_layer(st, src, p->layers, i, policy, err);
 	/* the manifest last: whatever is reachable from it is complete */
 	if (r == 0)
 		r = store_put_blob(st, p->manifest_digest, p->manifest, p->manifest_len, err);
@@ -48,22 +56,43 @@ static int load_plan(struct store *st, struct source *src, struct image_plan *p,
 	return r;
 }
 
+/* A whole decimal (or 0x) number for OPTION, nothing after it. */
+static int parse_count(const char *option, const char *text, uint64_t max, uint64_t *out, struct pith_error *err)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (errno || end == text || *end || *text == '-' || v > max)
+		return pith_fail(err, EINVAL, "load: %s %s: expected a number up to %" PRIu64, option, text, max);
+	*out = v;
+	return 0;
+}
+
 static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *err)
 {
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, 'p' },
 		{ "max-layer-bytes", required_argument, NULL, 'm' },
+		{ "max-ratio", required_argument, NULL, 'R' },
+		{ "no-setuid", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	const char *platform = NULL;
-	uint64_t budget = DEFAULT_BUDGET;
+	struct unpack_policy policy = { .max_bytes = DEFAULT_BUDGET, .max_ratio = UNPACK_DEFAULT_RATIO };
 	int c;
+	uint64_t ratio;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'p')
 			platform = optarg;
-		else if (c == 'm')
-			budget = strtoull(optarg, NULL, 0);
-		else
+		else if (c == 'm' && parse_count("--max-layer-bytes", optarg, UINT64_MAX, &policy.max_bytes, err) < 0)
+			return -1;
+		else if (c == 'R' && parse_count("--max-ratio", optarg, UINT32_MAX, &ratio, err) < 0)
+			return -1;
+		else if (c == 'R')
+			policy.max_ratio = (unsigned)ratio;
+		else if (c == 'S')
+			policy.no_setuid = true;
+		else if (c != 'm')
 			return pith_fail(err, EINVAL, "load: unknown option %s", argv[optind - 1]);
 	}
 	if (optind + 1 != argc)
@@ -80,7 +109,7 @@ static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *
 	if (r == 0)
 		r = store_names_load(st, &names, err);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = load_plan(st, &src, &plans[i], budget, names, err);
+		r = load_plan(st, &src, &plans[i], &policy, names, err);
 	if (r == 0)
 		r = store_names_save(st, names, err);
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -107,16 +136,29 @@ static int cmd_bundle(struct store *st, int argc, char **argv, struct pith_error
 	/* -e NAME=VALUE ... IMAGE DIR [-- CMD...] */
 	char **env = calloc((size_t)argc, sizeof(*env));
 	int nenv = 0, i = 1;
+	struct bundle_options opts = { 0 };
 	if (!env)
 		return pith_fail(err, ENOMEM, "bundle");
-	for (; i + 1 < argc && strcmp(argv[i], "-e") == 0; i += 2)
-		env[nenv++] = argv[i + 1];
+	for (;; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "-e") == 0)
+			env[nenv++] = argv[++i];
+		else if (i < argc && strcmp(argv[i], "--tmpfs-upper") == 0)
+			opts.tmpfs_upper = true;
+		else if (i < argc && strcmp(argv[i], "--no-overlay") == 0)
+			opts.no_overlay = true;
+		else
+			break;
+	}
 	int r;
 	if (argc - i < 2 || argv[i][0] == '-' || (argc - i > 2 && strcmp(argv[i + 2], "--") != 0) ||
 	    (nenv && !strchr(env[nenv - 1], '=')))
-		r = pith_fail(err, EINVAL, "usage: bundle [-e NAME=VALUE]... IMAGE DIR [-- CMD...] | bundle --rm DIR");
+		r = pith_fail(err, EINVAL, "usage: bundle [--tmpfs-upper] [--no-overlay] [-e NAME=VALUE]... IMAGE DIR "
+			      "[-- CMD...] | bundle --rm DIR");
+	else if (opts.tmpfs_upper && opts.no_overlay)
+		r = pith_fail(err, EINVAL, "bundle: --tmpfs-upper and --no-overlay exclude each other");
 	else
-		r = bundle_create(st, argv[i], argv[i + 1], argv + i + 3, argc - i > 3 ? argc - i - 3 : 0, env, nenv, err);
+		r = bundle_create(st, argv[i], argv[i + 1], argv + i + 3, argc - i > 3 ? argc - i - 3 : 0, env, nenv,
+				  &opts, err);
 	free(env);
 	return r;
 }
@@ -130,6 +172,10 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		return r;
 	if (strcmp(cmd, "load") == 0)
 		r = cmd_load(&st, argc, argv, err);
+	else if (strcmp(cmd, "pull") == 0)
+		r = cmd_pull(&st, argc, argv, err);
+	else if (strcmp(cmd, "push") == 0)
+		r = cmd_push(&st, argc, argv, err);
 	else if (strcmp(cmd, "ls") == 0 && argc == 1)
 		r = store_ls(&st, err);
 	else if (strcmp(cmd, "inspect") == 0 && argc == 2)

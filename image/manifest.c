@@ -4,34 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "image.h"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define REF_NAME "org.opencontainers.image.ref.name"
-
-void platform_of_machine(char *os, char *arch, char *variant, size_t len)
-{
-	struct utsname u;
-	uname(&u);
-	snprintf(os, len, "linux");
-	variant[0] = 0;
-	const char *m = u.machine;
-	if (strcmp(m, "x86_64") == 0)
-		snprintf(arch, len, "amd64");
-	else if (strcmp(m, "aarch64") == 0)
-		snprintf(arch, len, "arm64"), snprintf(variant, len, "v8");
-	else if (strncmp(m, "armv7", 5) == 0)
-		snprintf(arch, len, "arm"), snprintf(variant, len, "v7");
-	else if (strncmp(m, "armv6", 5) == 0)
-		snprintf(arch, len, "arm"), snprintf(variant, len, "v6");
-	else if (m[0] == 'i' && strcmp(m + 2, "86") == 0)
-		snprintf(arch, len, "386");
-	else
-		snprintf(arch, len, "%s", m);
-}
 
 static const char *str(json_t *o, const char *key)
 {
@@ -112,16 +88,6 @@ int manifest_chain_ids(json_t *config, char (**chain)[DIGEST_LEN], size_t *n, st
 	return 0;
 }
 
-static bool platform_matches(json_t *p, const char *os, const char *arch, const char *variant)
-{
-	const char *v = str(p, "variant");
-	if (strcmp(str(p, "os"), os) != 0 || strcmp(str(p, "architecture"), arch) != 0)
-		return false;
-	if (!*variant || !*v)
-		return true;
-	return strcmp(v, variant) == 0;
-}
-
 /* The platform of a manifest (from its config), for index entries that carry none. */
 static json_t *platform_from_config(struct source *src, json_t *desc, struct pith_error *err)
 {
@@ -142,17 +108,18 @@ static json_t *platform_from_config(struct source *src, json_t *desc, struct pit
 	return p;
 }
 
+/* The index entry for this machine (or --platform): its own platform first, else the
+ * closest older variant it runs; when none fits, the error lists what the image has. */
 static int pick_platform(struct source *src, json_t *index, const char *platform, json_t **pick,
 			 struct pith_error *err)
 {
-	char os[32], arch[32], variant[32];
-	platform_of_machine(os, arch, variant, sizeof(os));
-	if (platform) {
-		variant[0] = 0;
-		if (sscanf(platform, "%31[^/]/%31[^/]/%31s", os, arch, variant) < 2)
-			return pith_fail(err, 0, "--platform %s: expected os/arch[/variant]", platform);
-	}
+	struct platform want;
+	if (platform && platform_parse(platform, &want, err) < 0)
+		return -1;
+	if (!platform)
+		platform_of_machine(&want);
 	char seen[1024] = "";
+	int best = -1;
 	size_t i;
 	json_t *d;
 	json_array_foreach(json_object_get(index, "manifests"), i, d) {
@@ -162,18 +129,22 @@ static int pick_platform(struct source *src, json_t *index, const char *platform
 			if (!(p = platform_from_config(src, d, err)))
 				return -1;
 		}
-		bool ok = platform_matches(p, os, arch, variant);
-		size_t l = strlen(seen);
-		snprintf(seen + l, sizeof(seen) - l, "%s%s/%s%s%s", l ? ", " : "", str(p, "os"),
-			 str(p, "architecture"), *str(p, "variant") ? "/" : "", str(p, "variant"));
+		struct platform have;
+		platform_from_json(p, &have);
 		json_decref(p);
-		if (ok) {
-			*pick = d;
-			return 0;
-		}
+		int rank = platform_rank(&want, &have);
+		if (rank >= 0 && (best < 0 || rank < best))
+			best = rank, *pick = d;
+		size_t l = strlen(seen);
+		char text[100];
+		platform_text(&have, text, sizeof(text));
+		snprintf(seen + l, sizeof(seen) - l, "%s%s", l ? ", " : "", text);
 	}
-	return pith_fail(err, 0, "no manifest for %s/%s%s%s; the image has: %s", os, arch, *variant ? "/" : "",
-			 variant, *seen ? seen : "none");
+	if (best >= 0)
+		return 0;
+	char text[100];
+	platform_text(&want, text, sizeof(text));
+	return pith_fail(err, 0, "no manifest for %s; the image has: %s", text, *seen ? seen : "none");
 }
 
 static int plan_layers(struct image_plan *p, json_t *config, json_t *layers, bool docker, struct pith_error *err)
@@ -200,6 +171,11 @@ static int plan_layers(struct image_plan *p, json_t *config, json_t *layers, boo
 		if (docker) {
 			l->path = strdup(json_string_value(d) ? json_string_value(d) : "");
 		} else {
+			if (media_kind(str(d, "mediaType")) != MEDIA_LAYER) {
+				r = pith_fail(err, 0, "%s: layer %zu: media type \"%s\" is not a layer pith-image unpacks",
+					      p->manifest_digest, i, str(d, "mediaType"));
+				break;
+			}
 			if ((r = blob_path(str(d, "digest"), path, sizeof(path), err)) < 0)
 				break;
 			snprintf(l->digest, DIGEST_LEN, "%s", str(d, "digest"));
@@ -227,33 +203,24 @@ static int read_config(struct source *src, struct image_plan *p, json_t *desc, j
 static int plan_oci(struct source *src, json_t *desc, const char *platform, struct image_plan *p,
 		    struct pith_error *err)
 {
-	const char *mt = str(desc, "mediaType");
-	if (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0) {
-		char *buf, digest[DIGEST_LEN];
-		size_t len;
-		int r = read_descriptor(src, desc, &buf, &len, digest, err);
-		if (r < 0)
-			return r;
-		json_t *index = parse(buf, len, digest, err);
-		free(buf);
-		if (!index)
-			return -1;
-		json_t *pick;
-		r = pick_platform(src, index, platform, &pick, err);
-		if (r == 0)
-			r = plan_oci(src, pick, platform, p, err);
-		json_decref(index);
-		return r;
-	}
 	int r = read_descriptor(src, desc, &p->manifest, &p->manifest_len, p->manifest_digest, err);
 	if (r < 0)
 		return r;
 	json_t *m = parse(p->manifest, p->manifest_len, p->manifest_digest, err), *config = NULL;
 	if (!m)
 		return -1;
-	r = read_config(src, p, json_object_get(m, "config"), &config, err);
-	if (r == 0)
+	enum media_kind kind;
+	if ((r = media_manifest_kind(str(desc, "mediaType"), m, &kind, err)) < 0) {
+		pith_wrap(err, "%s", p->manifest_digest);
+	} else if (kind == MEDIA_INDEX) {
+		json_t *pick;
+		free(p->manifest);
+		p->manifest = NULL;
+		if ((r = pick_platform(src, m, platform, &pick, err)) == 0)
+			r = plan_oci(src, pick, platform, p, err);
+	} else if ((r = read_config(src, p, json_object_get(m, "config"), &config, err)) == 0) {
 		r = plan_layers(p, config, json_object_get(m, "layers"), false, err);
+	}
 	json_decref(config);
 	json_decref(m);
 	return r;

@@ -15,26 +15,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "image.h"
+#include "overlay.h"
 
-#define WHITEOUT ".wh."
-#define OPAQUE ".wh..wh..opq"
 #define BLOCK (128u << 10)
+/* layers that unpack to less than this are never called bombs, whatever their ratio */
+#define RATIO_FLOOR (64ull << 20)
 
 struct unpack {
 	struct source_stream src;
 	struct digest blob;       /* what the manifest's digest covers */
 	struct digest diff;       /* the uncompressed tar: the diff ID */
 	struct archive *outer;
-	uint64_t budget;
+	const struct unpack_policy *policy;
+	const struct layer_plan *layer;
+	uint64_t budget;          /* min(--max-layer-bytes, free space of the store) */
+	bool budget_is_free;      /* ... and it is the free space that bounds it */
+	bool privileged;          /* root in the initial user namespace: may make device nodes */
+	int *layers;              /* this layer's directory, then the lower ones, top first */
+	size_t nlayers;           /* 1 until the lower ones are opened, on first need */
+	struct store *st;
+	const struct layer_plan *plan;  /* all the image's layers; this one is plan[index] */
+	size_t index;
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	char inbuf[BLOCK];
@@ -51,8 +59,34 @@ static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
 		return -1;
 	}
 	digest_update(&u->blob, u->inbuf, (size_t)got);
+	if (u->layer->size >= 0 && u->blob.size > (uint64_t)u->layer->size) {
+		u->failed = pith_fail(u->err, 0, "%s: longer than the %" PRId64 " bytes the manifest says", u->layer->path,
+				      u->layer->size);
+		archive_set_error(a, EFBIG, "too long");
+		return -1;
+	}
 	*buf = u->inbuf;
 	return got;
+}
+
+/* The tar stream so far against the rules: the byte budget, and the expansion ratio over
+ * the compressed blob (its declared size, or what was read of it when none is declared). */
+static int check_growth(struct unpack *u)
+{
+	uint64_t out = u->diff.size;
+	if (out > u->budget)
+		return u->budget_is_free
+			? pith_fail(u->err, ENOSPC, "layer unpacks to more than the %" PRIu64
+				    " bytes free on the store's filesystem", u->budget)
+			: pith_fail(u->err, EFBIG, "layer unpacks to more than %" PRIu64 " bytes (--max-layer-bytes)",
+				    u->budget);
+	uint64_t in = u->layer->size > 0 && (uint64_t)u->layer->size > u->blob.size ? (uint64_t)u->layer->size
+										    : u->blob.size;
+	unsigned ratio = u->policy->max_ratio;
+	if (ratio && out > RATIO_FLOOR && in && out / in >= ratio)
+		return pith_fail(u->err, EFBIG, "layer unpacks to more than %u times its compressed %" PRIu64
+				 " bytes: a decompression bomb? (--max-ratio N, 0 for no limit)", ratio, in);
+	return 0;
 }
 
 static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
@@ -66,9 +100,7 @@ static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
 		return -1;
 	}
 	digest_update(&u->diff, u->tarbuf, (size_t)got);
-	if (u->diff.size > u->budget) {
-		u->failed = pith_fail(u->err, EFBIG, "layer unpacks to more than %" PRIu64 " bytes (--max-layer-bytes)",
-				      u->budget);
+	if ((u->failed = check_growth(u)) < 0) {
 		archive_set_error(a, EFBIG, "too big");
 		return -1;
 	}
@@ -90,9 +122,8 @@ static int open_parent(int rootfd, char *path, struct pith_error *err)
 			close(fd);
 			return pith_fail(err, e, "%s", c);
 		}
-		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
-					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
-		int next = (int)syscall(SYS_openat2, fd, c, &how, sizeof(how));
+		/* one component (never ".."), O_NOFOLLOW: no symlink on the way, no openat2 needed */
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		int e = errno;
 		close(fd);
 		if (next < 0)
@@ -103,38 +134,93 @@ static int open_parent(int rootfd, char *path, struct pith_error *err)
 }
 
 /* .wh.NAME -> overlay whiteout (char 0/0); .wh..wh..opq -> the directory is opaque. */
-static int apply_whiteout(int rootfd, const char *pathname, struct pith_error *err)
+static int apply_whiteout(int rootfd, const char *pathname, enum whiteout_kind kind, char *dir,
+			  const char *name, struct pith_error *err)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s", pathname);
-	char *slash = strrchr(path, '/');
-	char *base = slash ? slash + 1 : path;
-	if (slash)
-		*slash = 0;
-	else
-		snprintf(path, sizeof(path), ".");
-	const char *name = base + strlen(WHITEOUT);
-	bool opaque = strcmp(base, OPAQUE) == 0;
-	char name_copy[NAME_MAX + 1];
-	snprintf(name_copy, sizeof(name_copy), "%s", name);
-	if (!opaque && (!*name_copy || strcmp(name_copy, ".") == 0 || strcmp(name_copy, "..") == 0 ||
-			strncmp(name_copy, WHITEOUT, strlen(WHITEOUT)) == 0))
-		return pith_fail(err, 0, "%s: not a valid whiteout", pathname);
-	if (strstr(path, "..") && (strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 || strstr(path, "/../") ||
-				  (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0)))
-		return pith_fail(err, 0, "%s: path contains '..'", pathname);
-	int dir = open_parent(rootfd, path, err);
-	if (dir < 0)
+	int dfd = open_parent(rootfd, dir, err);
+	if (dfd < 0)
 		return pith_wrap(err, "%s", pathname);
 	int r = 0;
-	if (opaque) {
-		if (fsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
-			r = pith_fail(err, errno, "%s: setting trusted.overlay.opaque", pathname);
-	} else if (mknodat(dir, name_copy, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST) {
+	if (kind == WHITEOUT_OPAQUE) {
+		if (fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
+			r = pith_fail(err, errno, "%s: setting " OPAQUE_XATTR, pathname);
+	} else if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST) {
 		r = pith_fail(err, errno, "%s: making the whiteout", pathname);
 	}
-	close(dir);
+	close(dfd);
 	return r;
+}
+
+static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bool *done)
+{
+	enum whiteout_kind kind;
+	char dir[PATH_MAX], name[NAME_MAX + 1];
+	int r = whiteout_parse(pathname, &kind, dir, sizeof(dir), name, sizeof(name), u->err);
+	*done = r < 0 || kind != WHITEOUT_NONE;
+	if (r == 0 && (kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE))
+		r = apply_whiteout(rootfd, pathname, kind, dir, name, u->err);
+	return r;
+}
+
+/* What this layer's rules say of one entry before it is written; may change its mode. */
+static int check_entry(struct unpack *u, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e);
+	mode_t type = archive_entry_filetype(e);
+	/* a sparse entry's size is its length with holes: only its data counts (in the stream) */
+	if (archive_entry_sparse_count(e) == 0 && archive_entry_size(e) > 0 &&
+	    (uint64_t)archive_entry_size(e) > u->budget)
+		return pith_fail(u->err, u->budget_is_free ? ENOSPC : EFBIG,
+				 "%s: claims %" PRId64 " bytes, more than the layer may hold (%" PRIu64 "%s)", name,
+				 (int64_t)archive_entry_size(e), u->budget,
+				 u->budget_is_free ? " free on the store" : ", --max-layer-bytes");
+	if ((type == AE_IFCHR || type == AE_IFBLK) && !u->privileged)
+		return pith_fail(u->err, EPERM, "%s: a device node (%s %u:%u), and only root in the initial user "
+				 "namespace may make one: load as root, or rebuild the image without it", name,
+				 type == AE_IFCHR ? "char" : "block", (unsigned)archive_entry_rdevmajor(e),
+				 (unsigned)archive_entry_rdevminor(e));
+	if (u->policy->no_setuid && type == AE_IFREG)
+		archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
+	return 0;
+}
+
+/* The lower layers' directories, top first, after this layer's own (u->layers[0], set by
+ * extract_in). Opened on first need only: most layers never look below, and a parallel pull
+ * must wait for the lower layers to be committed before it may. */
+static int open_lowers(struct unpack *u)
+{
+	if (u->nlayers > 1 || u->index == 0)
+		return 0;
+	const struct unpack_policy *p = u->policy;
+	int r = p->wait_lowers ? p->wait_lowers(p->wait_ctx, u->index, u->err) : 0;
+	for (size_t i = u->index; r == 0 && i-- > 0; u->nlayers++) {
+		char path[DIGEST_LEN + 8];
+		snprintf(path, sizeof(path), "layers/%s", u->plan[i].chain_id + 7);
+		u->layers[u->nlayers] = openat(u->st->fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (u->layers[u->nlayers] < 0)
+			r = pith_fail(u->err, errno, "lower layer %s", u->plan[i].chain_id);
+	}
+	return r;
+}
+
+/* A hardlink whose target only a lower layer has (Docker writes these): the target is copied
+ * up into this layer first, as overlayfs would on a write, so the link has it here. */
+static int hardlink_target(struct unpack *u, struct archive_entry *e)
+{
+	const char *target = archive_entry_hardlink(e);
+	if (!target || path_climbs(target) || *target == '/')
+		return 0; /* libarchive's secure checks refuse these */
+	int r = open_lowers(u);
+	if (r < 0)
+		return pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e));
+	int where = overlay_find(u->layers, u->nlayers, target);
+	if (where == 0)
+		return 0;
+	if (where < 0)
+		return pith_fail(u->err, -where, "%s: hardlink to %s, which no layer below has",
+				 archive_entry_pathname(e), target);
+	r = overlay_copy_up(u->layers[where], u->layers[0], target, u->err);
+	return r < 0 ? pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e)) : 0;
 }
 
 static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
@@ -149,16 +235,11 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 	int r = 0, ar;
 	while (r == 0 && (ar = archive_read_next_header(tar, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
-		const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-		if (archive_entry_size(e) > 0 && (uint64_t)archive_entry_size(e) > u->budget) {
-			r = pith_fail(u->err, EFBIG, "%s: claims %" PRId64 " bytes, more than the layer may hold", name,
-				      (int64_t)archive_entry_size(e));
-			break;
-		}
-		if (strncmp(base, WHITEOUT, strlen(WHITEOUT)) == 0) {
-			r = apply_whiteout(rootfd, name, u->err);
+		bool done;
+		if ((r = whiteout_entry(u, rootfd, name, &done)) < 0 || done)
 			continue;
-		}
+		if ((r = check_entry(u, e)) < 0 || (r = hardlink_target(u, e)) < 0)
+			break;
 		if (archive_write_header(disk, e) != ARCHIVE_OK) {
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));
 			break;
@@ -254,6 +335,7 @@ static int extract_in(struct unpack *u, const char *tmp)
 	if (rootfd < 0 || cwd < 0 || fchdir(rootfd) < 0) {
 		r = pith_fail(u->err, errno, "%s", tmp);
 	} else {
+		u->layers[0] = rootfd;
 		r = unpack_into(u, rootfd);
 		if (fchdir(cwd) < 0 && r == 0)
 			r = pith_fail(u->err, errno, "back to the working directory");
@@ -270,9 +352,62 @@ static int extract_in(struct unpack *u, const char *tmp)
 	return r;
 }
 
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layer,
-		 uint64_t budget, struct pith_error *err)
+static int setuid_found(const char *path, const struct stat *s, int flag, struct FTW *ftw)
 {
+	return flag == FTW_F && S_ISREG(s->st_mode) && (s->st_mode & (S_ISUID | S_ISGID)) ? 1 : 0;
+}
+
+int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,
+			struct pith_error *err)
+{
+	if (!policy->no_setuid)
+		return 0;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/layers/%s", st->path, layer->chain_id + 7);
+	int r = nftw(path, setuid_found, 16, FTW_PHYS | FTW_MOUNT);
+	if (r < 0)
+		return pith_fail(err, errno, "%s", path);
+	return r ? pith_fail(err, 0, "layer %s is in the store already, with setuid or setgid files (it was loaded "
+			     "without --no-setuid): remove the images that use it, then load again", layer->chain_id)
+		 : 0;
+}
+
+/* Root in the initial user namespace: the only one that may make device nodes. */
+static bool privileged(void)
+{
+	if (geteuid() != 0)
+		return false;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	unsigned inside = 1, outside = 1, count = 0;
+	if (f) {
+		if (fscanf(f, "%u %u %u", &inside, &outside, &count) != 3)
+			count = 0;
+		fclose(f);
+	}
+	return inside == 0 && outside == 0 && count == 4294967295u;
+}
+
+static void close_lowers(struct unpack *u)
+{
+	for (size_t i = 1; u->layers && i < u->nlayers; i++)
+		close(u->layers[i]);
+	free(u->layers);
+}
+
+static void set_budget(struct unpack *u, const char *dir)
+{
+	struct statvfs v;
+	u->budget = u->policy->max_bytes;
+	if (statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < u->budget) {
+		u->budget = (uint64_t)v.f_bavail * v.f_frsize;
+		u->budget_is_free = true;
+	}
+}
+
+int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+		 const struct unpack_policy *policy, struct pith_error *err)
+{
+	const struct layer_plan *layer = &layers[index];
 	char tmp[PATH_MAX + 16], final[PATH_MAX];
 	if (snprintf(final, sizeof(final), "%s/layers/%s", st->path, layer->chain_id + 7) >= (int)sizeof(final))
 		return pith_fail(err, ENAMETOOLONG, "%s", st->path);
@@ -285,10 +420,20 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 		rmdir(tmp);
 		return pith_fail(err, ENOMEM, "unpack");
 	}
-	u->budget = budget;
+	u->policy = policy;
+	u->layer = layer;
+	u->privileged = privileged();
+	set_budget(u, tmp);
 	u->err = err;
 	u->src.fd = -1;
-	int r = source_stream_open(src, layer->path, &u->src, err);
+	u->st = st;
+	u->plan = layers;
+	u->index = index;
+	u->nlayers = 1;
+	u->layers = calloc(index + 1, sizeof(int));
+	int r = u->layers ? 0 : pith_fail(err, ENOMEM, "layers");
+	if (r == 0)
+		r = source_stream_open(src, layer->path, &u->src, err);
 	if (r == 0 && (r = digest_begin(&u->blob, err)) == 0 && (r = digest_begin(&u->diff, err)) == 0) {
 		r = extract_in(u, tmp);
 		if (r == 0)
@@ -305,6 +450,7 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	digest_free(&u->blob);
 	digest_free(&u->diff);
 	source_stream_close(&u->src);
+	close_lowers(u);
 	free(u);
 	if (r == 0 && rename(tmp, final) < 0)
 		r = pith_fail(err, errno, "%s", final);
@@ -313,11 +459,9 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 		store_remove_tree(tmp, &ignored);
 		return r;
 	}
-	char layers[PATH_MAX];
-	snprintf(layers, sizeof(layers), "%s/layers", st->path);
-	int dfd = open(layers, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(st->fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0)
-		r = pith_fail(err, errno, "%s: fsync", layers);
+		r = pith_fail(err, errno, "%s/layers: fsync", st->path);
 	if (dfd >= 0)
 		close(dfd);
 	return r;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compare two root filesystems file by file: type, mode, owner, size, content hash,
-link target, device number, hardlink count. Prints each difference; exit 1 if any.
+link target, device number, hardlink count, xattrs, and the mtime of all but directories
+(a directory's changes with what is written into it). Prints each difference; exit 1 if any.
 usage: compare.py OURS REFERENCE"""
 import hashlib, os, stat, sys
 
@@ -11,7 +12,11 @@ def describe(root):
             p = os.path.join(dirpath, name)
             st = os.lstat(p)
             rec = {"type": stat.S_IFMT(st.st_mode), "mode": oct(stat.S_IMODE(st.st_mode)),
-                   "uid": st.st_uid, "gid": st.st_gid}
+                   "uid": st.st_uid, "gid": st.st_gid,
+                   "xattrs": {x: os.getxattr(p, x, follow_symlinks=False)
+                              for x in sorted(os.listxattr(p, follow_symlinks=False))}}
+            if not stat.S_ISDIR(st.st_mode):
+                rec["mtime"] = int(st.st_mtime)
             if stat.S_ISREG(st.st_mode):
                 with open(p, "rb") as f:
                     rec["sha256"] = hashlib.sha256(f.read()).hexdigest()

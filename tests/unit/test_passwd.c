@@ -11,51 +11,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/passwd.h"
-#include "../../runtime/process.h"
+#include "../../runtime/process/passwd.h"
+#include "../../runtime/process/process.h"
+#include "lib_temp_root.h"
 
-static char base[64];
 static int root_fd = -1;
-
-static void put(const char *rel, const char *text)
-{
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", base, rel);
-	FILE *f = fopen(p, "w");
-	cr_assert_not_null(f, "create %s", p);
-	fputs(text, f);
-	fclose(f);
-}
 
 static void make_root(void)
 {
-	snprintf(base, sizeof(base), "/tmp/pith-passwd-XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	char etc[128];
-	snprintf(etc, sizeof(etc), "%s/etc", base);
-	cr_assert_eq(mkdir(etc, 0755), 0);
-	put("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
-			  "broken line\n"
-			  "bad:x:notanumber:1:bad:/bad:/bin/sh\n"
-			  "app:x:1000:1001:app user:/home/app:/bin/sh\n"
-			  "twin:x:1000:7:second entry of uid 1000:/twin:/bin/sh\n"
-			  "nohome:x:1002:1002::\n");
-	put("etc/group", "root:x:0:\napps:x:1001:\nstaff:x:2002:app\nhuge:x:4294967296:app\n"
-			 "multi:x:3003:other,app,more\nnear:x:3004:apps,application\n");
-	root_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(root_fd, 0);
+	root_fd = temp_root_make();
+	temp_root_put("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+				    "broken line\n"
+				    "bad:x:notanumber:1:bad:/bad:/bin/sh\n"
+				    "app:x:1000:1001:app user:/home/app:/bin/sh\n"
+				    "twin:x:1000:7:second entry of uid 1000:/twin:/bin/sh\n"
+				    "nohome:x:1002:1002::\n");
+	temp_root_put("etc/group", "root:x:0:\napps:x:1001:\nstaff:x:2002:app\nhuge:x:4294967296:app\n"
+				   "multi:x:3003:other,app,more\nnear:x:3004:apps,application\n");
 }
 
-static void remove_root(void)
-{
-	if (root_fd >= 0)
-		close(root_fd);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(passwd, .init = make_root, .fini = remove_root);
+TestSuite(passwd, .init = make_root, .fini = temp_root_remove);
 
 Test(passwd, ids_are_decimal_below_uint32_max)
 {
@@ -105,10 +80,10 @@ Test(passwd, a_symlinked_passwd_stays_inside_the_root)
 {
 	/* an absolute link is the image's /etc/passwd.real, never the host's */
 	char p[256];
-	snprintf(p, sizeof(p), "%s/etc/passwd", base);
+	snprintf(p, sizeof(p), "%s/etc/passwd", temp_root_path());
 	cr_assert_eq(unlink(p), 0);
 	cr_assert_eq(symlink("/etc/passwd.real", p), 0);
-	put("etc/passwd.real", "inside:x:0:0::/inside:/bin/sh\n");
+	temp_root_put("etc/passwd.real", "inside:x:0:0::/inside:/bin/sh\n");
 	struct pith_error err = { 0 };
 	struct passwd_user pw;
 	cr_assert_eq(passwd_find_user(root_fd, NULL, 0, &pw, &err), 1);
@@ -121,7 +96,7 @@ Test(passwd, a_symlinked_passwd_stays_inside_the_root)
 Test(passwd, a_fifo_or_directory_is_refused_not_read)
 {
 	char p[256];
-	snprintf(p, sizeof(p), "%s/etc/passwd", base);
+	snprintf(p, sizeof(p), "%s/etc/passwd", temp_root_path());
 	cr_assert_eq(unlink(p), 0);
 	cr_assert_eq(mkfifo(p, 0644), 0);
 	struct pith_error err = { 0 };
@@ -133,7 +108,7 @@ Test(passwd, a_fifo_or_directory_is_refused_not_read)
 Test(passwd, no_passwd_file_is_no_entry)
 {
 	char p[256];
-	snprintf(p, sizeof(p), "%s/etc/passwd", base);
+	snprintf(p, sizeof(p), "%s/etc/passwd", temp_root_path());
 	cr_assert_eq(unlink(p), 0);
 	struct pith_error err = { 0 };
 	struct passwd_user pw;
