@@ -28,7 +28,8 @@ elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 note() { summary+=("$*"); echo "$*"; }
 
 pith_need_pkgs build-essential pkg-config cpio busybox-static mmdebstrap \
-	gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu qemu-user-static qemu-system-arm qemu-system-x86 ||
+	gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu qemu-user-static qemu-system-arm qemu-system-x86 \
+	docker-registry ||
 	{ echo "check-boards: cannot install the tools it needs" >&2; exit 1; }
 [ -x tests/deps.sh ] && tests/deps.sh
 

@@ -4,6 +4,8 @@
 #   /opt/dnroot      the containers' rootfs: the published probe (tests/dotnet/probe) in /app,
 #                    the glibc, libstdc++ and libgcc_s it loads (ICU off: InvariantGlobalization)
 #   /bin/crun        Debian's crun with its libraries, for the time-to-first-line comparison
+#   /opt/dnprobe-arm64.tar  the same app as an image built by the .NET SDK (tests/dotnet/image-arm64.sh)
+#                    over a base of /opt/dnroot minus the app, and pith-image to load it (dotnet_image)
 # Without the .NET SDK on the build machine the app is left out and those cases skip.
 EXTRA_MEM=1024	# the app is ~115 MB, unpacked from the initramfs into RAM
 CASE_TIMEOUT=${CASE_TIMEOUT:-150}	# .NET starts in seconds under TCG; dotnet_ttfl starts it 15 times
@@ -30,4 +32,27 @@ board_extra() {
 	[ -x "$SYSROOT/usr/bin/crun" ] || { echo "no crun in $SYSROOT (boards/sysroot.sh arm64)" >&2; return 1; }
 	cp "$SYSROOT/usr/bin/crun" "$R/bin/crun"
 	libs_of "$R/bin/crun"
+	# only where dotnet_image runs (arm64-16k and a BOARD_TESTS pick without it: 47 MB less to boot)
+	case " ${BOARD_TESTS:-dotnet_image} " in *" dotnet_image "*) board_image "$root";; esac
+}
+
+# The SDK-built image archive, cached beside the published app and rebuilt when the probe or the
+# script changes; without the SDK's helpers (umoci, skopeo, docker-registry) dotnet_image skips.
+board_image() {
+	local base=$CACHE/dotnet-arm64/image-base out=$CACHE/dotnet-arm64/image rc=0
+	local tar=$out/dnprobe-arm64.tar
+	if [ ! -s "$tar" ] || [ -n "$(find "$top/tests/dotnet/probe" "$top/tests/dotnet/image-arm64.sh" \
+		-newer "$tar" -type f 2>/dev/null)" ]; then
+		rm -rf "$base" "$tar"
+		cp -a "$1" "$base"
+		rm -rf "$base/app"
+		"$top/tests/dotnet/image-arm64.sh" "$base" "$out" || rc=$?
+		rm -rf "$base" "$out/image-work"
+		[ $rc -eq 77 ] && return 0
+		[ $rc -eq 0 ] || return 1
+	fi
+	[ -x "$BUILD_DIR/pith-image" ] || { echo "no pith-image in $BUILD_DIR" >&2; return 1; }
+	cp "$BUILD_DIR/pith-image" "$R/opt/pith/pith-image"
+	libs_of "$R/opt/pith/pith-image"
+	cp "$tar" "$R/opt/dnprobe-arm64.tar"
 }

@@ -28,6 +28,7 @@ echo "# controllers: $(cat /sys/fs/cgroup/cgroup.controllers) | subtree: $(cat /
 
 run_case() {
 	out=/tmp/case-$1.out
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	( set -x; "t_$1" ) > "$out" 2>&1 &
 	pid=$!
 	# A hung case must not hang the board: kill it after CASE_TIMEOUT seconds.
@@ -41,6 +42,8 @@ run_case() {
 	77) echo "skip - $1: $(grep -v '^+' "$out" | tail -n 1)";;
 	*) echo "not ok - $1 (rc $rc)"; sed 's/^/#   /' "$out" | tail -n 40;;
 	esac
+	# guest seconds per case, for the tier's time budget
+	echo "# time $1 $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }') s"
 }
 
 for t in ${BOARD_TESTS:-$CASES}; do

@@ -1,6 +1,8 @@
 # The board test cases, sourced by board-tests.sh inside an emulated board.
 # Each t_NAME runs in a subshell: exit 0 = pass, 77 = skip (last line says
 # why), anything else = fail (its output is shown). CASES lists them in order.
+# board.sh also sources this file on the build machine (sh, BOARD and BOARD_ROOT set) to read
+# CASES: at the top level, only definitions and tests of files under ${BOARD_ROOT:-}/.
 CASES="kernel_cgroup2 kernel_overlay kernel_seccomp arch"
 
 fail() { echo "$*"; exit 1; }
@@ -313,7 +315,9 @@ EOS
 # tests/dotnet proves on the amd64/v1 host, here on ARM64 and v2. Each case uses ROOTFS=/opt/dnroot,
 # the default seccomp profile, a cgroupns and a fresh read-only cgroup2 mount, as .NET needs.
 # Listed only on a board that carries the app (the others would print seven skips).
-[ -d /opt/dnroot ] && CASES="$CASES dotnet_limits dotnet_jit dotnet_sigterm dotnet_plain_init dotnet_oom dotnet_log dotnet_ttfl"
+# BOARD_ROOT: where the initramfs is, when board.sh reads this list on the build machine.
+[ -d "${BOARD_ROOT:-}/opt/dnroot" ] &&
+	CASES="$CASES dotnet_limits dotnet_jit dotnet_sigterm dotnet_plain_init dotnet_oom dotnet_log dotnet_ttfl dotnet_image"
 DN_CGMOUNT='{"destination": "/sys/fs/cgroup", "type": "cgroup2", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}'
 
 need_dotnet() {
@@ -501,4 +505,53 @@ t_dotnet_ttfl() {
 	else
 		echo "TTFL | target: pith adds less than crun (best runs): MISSED ($pb ms vs $cb ms)"
 	fi
+}
+
+# The same app as an image built by the .NET SDK (PublishContainer, linux-arm64, over a base made
+# from /opt/dnroot minus the app): pith-image loads the SDK's archive into a store on this board
+# (the index entry's platform is {}; the config says arm64), bundles it (overlay of the layers,
+# the image's WorkingDir and Entrypoint), pith-shim runs it, its line is in the log, and
+# `bundle --rm` leaves no mount, directory or store record.
+t_dotnet_image() {
+	need_dotnet
+	command -v pith-image >/dev/null || skip "pith-image not built for this board"
+	command -v pith-shim >/dev/null || skip "pith-shim not built for this board"
+	[ -f /opt/dnprobe-arm64.tar ] ||
+		skip "no SDK-built image (tests/dotnet/image-arm64.sh needs dotnet, umoci, skopeo, docker-registry)"
+	st=/tmp/img-store b=/tmp/b-dni d=/tmp/dni
+	img() { pith-image --store $st "$@"; }
+	mkdir -p $d
+	img load /opt/dnprobe-arm64.tar > $d/load.out 2>&1 || { cat $d/load.out; fail "pith-image load failed"; }
+	cat $d/load.out
+	# the SDK names the image only in annotations: take the digest load printed
+	digest=$(sed -n 's/^loaded \(sha256:[0-9a-f]*\).*/\1/p' $d/load.out)
+	[ -n "$digest" ] || fail "load printed no manifest digest"
+	img inspect "$digest" > $d/inspect.json || fail "inspect $digest failed"
+	tr -d ' \n' < $d/inspect.json | grep -q '"architecture":"arm64"' || { cat $d/inspect.json; fail "not an arm64 image"; }
+	img bundle "$digest" $b -- info || fail "pith-image bundle failed"
+	grep -q " $b/rootfs overlay " /proc/mounts || fail "no overlay on $b/rootfs"
+	tr -d ' \n' < $b/config.json > $d/config.min
+	grep -q '"args":\["/app/dnprobe","info"\]' $d/config.min || { cat $b/config.json; fail "args not the Entrypoint + info"; }
+	grep -q '"cwd":"/app/"' $d/config.min || fail "cwd is not the image's WorkingDir /app/"
+	pith-shim --id dni --bundle $b --log $d/ctr.log --exit-file $d/exit.json --pid-file $d/shim.pid ||
+		fail "pith-shim did not start the image's bundle (rc $?)"
+	shim=$(cat $d/shim.pid)
+	wait_exit $d || fail "no exit file 30 s after start"
+	cat $d/ctr.log; cat $d/exit.json
+	# the app writes its JSON and the newline apart: a P record, then F; join them into the line
+	awk '$2 == "stdout" { flag = $3; sub(/^[^ ]* [^ ]* [^ ]* ?/, ""); line = line $0; if (flag == "F") { print line; line = "" } }' \
+		$d/ctr.log > $d/stdout.lines
+	grep -q '^{.*"processArchitecture":"Arm64".*}$' $d/stdout.lines || fail "the app's line is not in the shim's log"
+	grep -q '^{.*"Seccomp":"2"' $d/stdout.lines || fail "no seccomp filter on the app (the bundle's default profile)"
+	tr -d ' \n' < $d/exit.json | grep -q '"exit_code":0[,}]' || fail "exit file does not say exit_code 0"
+	pith state dni >/dev/null 2>&1 && fail "the shim left the container behind"
+	img bundle --rm $b || fail "bundle --rm failed"
+	[ ! -e $b ] || fail "$b left behind: $(ls -a $b)"
+	grep -q " $b/" /proc/mounts && fail "a mount under $b left behind"
+	[ -z "$(ls -A $st/bundles)" ] || fail "store still records a bundle: $(ls -A $st/bundles)"
+	# rm takes a name: the one load gave (the SDK's ref.name annotation is the tag alone)
+	name=$(awk '$1 == "loaded" { print $3 }' $d/load.out)
+	img rm "$name" || fail "pith-image rm $name failed"
+	[ -z "$(ls -A $st/layers)" ] || fail "layers left after rm: $(ls -A $st/layers)"
+	rm -rf $st
 }
