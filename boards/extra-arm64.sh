@@ -6,12 +6,36 @@
 #   /bin/crun        Debian's crun with its libraries, for the time-to-first-line comparison
 #   /opt/dnprobe-arm64.tar  the same app as an image built by the .NET SDK (tests/dotnet/image-arm64.sh)
 #                    over a base of /opt/dnroot minus the app, and pith-image to load it (dotnet_image)
+#   /lib/crypto      af_alg.ko and algif_hash.ko of the board's kernel, for sha256_af_alg
 # Without the .NET SDK on the build machine the app is left out and those cases skip.
 EXTRA_MEM=1024	# the app is ~115 MB, unpacked from the initramfs into RAM
 CASE_TIMEOUT=${CASE_TIMEOUT:-150}	# .NET starts in seconds under TCG; dotnet_ttfl starts it 15 times
 
+# AF_ALG's hash sockets, which the seccomp cache names its entries with: Debian builds them as
+# modules (CONFIG_CRYPTO_USER_API_HASH=m) and board.sh keeps only overlay.ko of the kernel
+# package, so the two are taken from the same package once, into the kernel's cache dir.
+af_alg_modules() {
+	local kd=$CACHE/kernel-$KARCH md=$CACHE/kernel-$KARCH/af_alg ver x
+	if [ ! -f "$md/algif_hash.ko" ]; then
+		ver=${VMLINUZ##*/vmlinuz-}
+		pith_private_apt "$KARCH" "$kd/apt" || return 1
+		x=$md.tmp
+		rm -rf "$x" && mkdir -p "$x"
+		(cd "$x" && timeout 300 apt-get -q "${PITH_APT[@]}" download "linux-image-$ver" >"$x/download.log" 2>&1) ||
+			{ echo "apt-get download linux-image-$ver failed (see $x/download.log)" >&2; return 1; }
+		dpkg-deb -x "$x"/linux-image-*.deb "$x/deb"
+		mkdir -p "$md"
+		find "$x/deb" \( -name af_alg.ko -o -name algif_hash.ko \) -exec cp {} "$md/" \;
+		rm -rf "$x"
+		[ -f "$md/algif_hash.ko" ] || { echo "no algif_hash.ko in linux-image-$ver" >&2; return 1; }
+	fi
+	mkdir -p "$R/lib/crypto"
+	cp "$md"/*.ko "$R/lib/crypto/"
+}
+
 board_extra() {
 	local dn=$CACHE/dotnet-arm64 root=$R/opt/dnroot rc=0 f
+	af_alg_modules || return 1
 	"$here/sysroot.sh" arm64 "$SYSROOT" || return 1	# no-op unless its package list changed
 	"$top/tests/dotnet/publish-arm64.sh" "$dn" || rc=$?
 	[ $rc -eq 77 ] && return 0

@@ -39,7 +39,8 @@ t_arch() {
 
 # ---- real containers ------------------------------------------------------------
 CASES="$CASES pith_version pith_check run_exit_code lifecycle_namespaces overlay_rootfs
-	memory_oom pids_limit cpu_limit seccomp_keyctl personality_linux32 shim_signals_logs"
+	memory_oom pids_limit cpu_limit devices_ebpf seccomp_keyctl sha256_af_alg personality_linux32
+	shim_signals_logs"
 
 ROOTFS=/opt/rootfs
 CG=/sys/fs/cgroup/pith-board
@@ -227,6 +228,40 @@ t_cpu_limit() {
 	[ "$weight" != 100 ] || fail "cpu.weight not converted from shares"
 }
 
+# linux.resources.devices on pure cgroup v2, where it is an eBPF program pith attaches (no
+# devices.list to read back): the host's /dev/kmsg (c 1:11) bind-mounted into the container opens
+# for writing only when a rule allows c 1:11 w; /dev/null (a default rule) always does. The write
+# that got through lands in the kernel log.
+t_devices_ebpf() {
+	need_pith
+	[ -c /dev/kmsg ] || skip "no /dev/kmsg on this board"
+	kmsg='{"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["bind"]}'
+	try='for d in /dev/kmsg /dev/null; do if echo pith-devices-ebpf-$0 > $d; then echo $d opened; fi; done'
+	deny='{"allow": false, "access": "rwm"}'
+	for rules in "listed:$deny, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"w\"}" \
+		"readonly:$deny, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"r\"}" \
+		"unlisted:$deny"; do
+		n=${rules%%:*}
+		mkbundle /tmp/b-dev-$n dev-$n "[\"sh\", \"-c\", \"$try\", \"$n\"]" "{\"devices\": [${rules#*:}]}" seccomp '' "$kmsg"
+		pith run --bundle /tmp/b-dev-$n dev-$n > /tmp/dev-$n.out 2>&1
+		echo "$n: rc $? $(tr '\n' '|' < /tmp/dev-$n.out)"
+		pith delete dev-$n 2>/dev/null
+	done
+	grep -qx '/dev/kmsg opened' /tmp/dev-listed.out || fail "c 1:11 w listed, yet /dev/kmsg did not open for writing"
+	dmesg | grep -q 'pith-devices-ebpf-listed' || fail "the write to /dev/kmsg is not in the kernel log"
+	for n in readonly unlisted; do
+		grep -q '/dev/kmsg opened' /tmp/dev-$n.out && fail "$n: /dev/kmsg opened for writing"
+		grep -q "can't create /dev/kmsg: Operation not permitted" /tmp/dev-$n.out ||
+			fail "$n: the open was not refused with EPERM by the device program"
+		dmesg | grep -q "pith-devices-ebpf-$n" && fail "$n: the write reached the kernel log"
+	done
+	for n in listed readonly unlisted; do
+		grep -qx '/dev/null opened' /tmp/dev-$n.out || fail "$n: /dev/null (a default rule) did not open"
+	done
+	[ ! -d $CG/dev-listed ] || fail "cgroup $CG/dev-listed left behind"
+	return 0
+}
+
 t_seccomp_keyctl() {
 	need_pith
 	mkbundle /tmp/b-nosc nosc '["probe", "keyctl"]' '{}' noseccomp
@@ -241,6 +276,34 @@ t_seccomp_keyctl() {
 	echo "$free" | grep -q 'keyctl: ok' || fail "keyctl must work without a filter (the control)"
 	echo "$out" | grep -q 'Seccomp:.*2' || fail "no filter in the container"
 	echo "$out" | grep -q 'keyctl: E' || fail "keyctl not blocked by the default profile"
+}
+
+# SHA-256 through AF_ALG (runtime/sha256.c), untested on the CI machine, whose kernel has no
+# AF_ALG: on a board with algif_hash (the arm64 board carries Debian's modules, see
+# boards/extra-arm64.sh) every seccomp cache entry must be named by the SHA-256 of the key
+# material it holds (after the 40-byte header; its length is the u32 at offset 16). The FNV-1a
+# fallback gives 32 hex digits, so a silent fallback fails too.
+t_sha256_af_alg() {
+	need_pith
+	for m in af_alg algif_hash; do
+		[ -d /sys/module/$m ] || [ ! -f /lib/crypto/$m.ko ] || insmod /lib/crypto/$m.ko
+	done
+	[ -d /sys/module/algif_hash ] || skip "no AF_ALG hash on this board (no algif_hash)"
+	cache=/run/pith/.cache/seccomp
+	rm -rf $cache
+	mkbundle /tmp/b-sha sha '["true"]'
+	pith run --bundle /tmp/b-sha sha || fail "the container failed"
+	pith delete sha 2>/dev/null
+	n=0
+	for f in $cache/*; do
+		[ -f "$f" ] || continue
+		len=$(od -An -tu4 -j16 -N4 "$f" | tr -d ' ')
+		sum=$(tail -c +41 "$f" | head -c "$len" | sha256sum | cut -d' ' -f1)
+		echo "${f##*/}: $len bytes of key material, sha256 $sum"
+		[ "${f##*/}" = "$sum" ] || fail "entry ${f##*/} is not named by the SHA-256 of its material"
+		n=$((n + 1))
+	done
+	[ $n -ge 1 ] || fail "no cache entry in $cache"
 }
 
 t_personality_linux32() {

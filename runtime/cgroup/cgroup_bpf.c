@@ -124,25 +124,29 @@ int cgroup_bpf_build(const struct spec_device_rule *rules, size_t n, struct bpf_
 
 static int load(const struct bpf_insn *p, size_t n, struct pith_error *err)
 {
-	static char log[4096];
+	static char log[1 << 16];
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	a.insns = ptr_u64(p);
 	a.insn_cnt = (uint32_t)n;
 	a.license = ptr_u64("GPL");
-	a.log_buf = ptr_u64(log);
-	a.log_size = sizeof(log);
-	a.log_level = 0;
+	/* No log buffer on the first try: before Linux 6.4 one with log_level
+	 * 0 is EINVAL, so every load went through the verbose retry, which
+	 * failed (ENOSPC) once the program's log outgrew the buffer. */
 	int fd = sys_bpf(BPF_PROG_LOAD, &a);
 	if (fd < 0 && errno != ENOSYS && errno != EPERM) {
-		/* Retry with the verifier log, to say why. */
+		int e = errno;
+		/* Again with the verifier's log, which says why at its end. */
+		a.log_buf = ptr_u64(log);
+		a.log_size = sizeof(log);
 		a.log_level = 1;
 		log[0] = '\0';
-		int e = errno;
 		fd = sys_bpf(BPF_PROG_LOAD, &a);
+		size_t len = strnlen(log, sizeof(log));
 		if (fd < 0)
-			return pith_fail(err, e, "linux.resources.devices: loading the device eBPF program: %.200s", log);
+			return pith_fail(err, e, "linux.resources.devices: loading the device eBPF program: %s%s",
+					 len > 300 ? "..." : "", log + (len > 300 ? len - 300 : 0));
 	}
 	if (fd < 0)
 		return pith_fail(err, errno, "linux.resources.devices: loading the device eBPF program (cgroup v2 "
