@@ -154,7 +154,11 @@ static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bo
 	char dir[PATH_MAX], name[NAME_MAX + 1];
 	int r = whiteout_parse(pathname, &kind, dir, sizeof(dir), name, sizeof(name), u->err);
 	*done = r < 0 || kind != WHITEOUT_NONE;
-	if (r == 0 && (kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE))
+	bool whiteout = kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE;
+	/* the whiteout's directory, and for an opaque marker the directory itself */
+	if (r == 0 && whiteout)
+		r = overlay_make_parents(u->layers, u->nlayers, pathname, u->err);
+	if (r == 0 && whiteout)
 		r = apply_whiteout(rootfd, pathname, kind, dir, name, u->err);
 	return r;
 }
@@ -213,7 +217,8 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 		bool done;
 		if ((r = whiteout_entry(u, rootfd, name, &done)) < 0 || done)
 			continue;
-		if ((r = check_entry(u, e)) < 0 || (r = hardlink_target(u, e)) < 0)
+		if ((r = check_entry(u, e)) < 0 || (r = overlay_make_parents(u->layers, u->nlayers, name, u->err)) < 0 ||
+		    (r = hardlink_target(u, e)) < 0)
 			break;
 		if (archive_write_header(disk, e) != ARCHIVE_OK) {
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));
