@@ -40,6 +40,7 @@ struct unpack {
 	bool privileged;          /* root in the initial user namespace: may make device nodes */
 	int *layers;              /* this layer's directory, then the lower ones, top first */
 	size_t nlayers;
+	char parents_done[PATH_MAX]; /* the last directory whose parents were made: entries come grouped */
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	char inbuf[BLOCK];
@@ -185,6 +186,21 @@ static int check_entry(struct unpack *u, struct archive_entry *e)
 	return 0;
 }
 
+/* overlay_make_parents for an entry, once per directory of a run of entries in it */
+static int make_parents(struct unpack *u, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : 0;
+	if (u->nlayers < 2 || len == 0 || len >= sizeof(u->parents_done))
+		return u->nlayers < 2 || len == 0 ? 0 : overlay_make_parents(u->layers, u->nlayers, name, u->err);
+	if (strncmp(u->parents_done, name, len) == 0 && u->parents_done[len] == 0)
+		return 0;
+	int r = overlay_make_parents(u->layers, u->nlayers, name, u->err);
+	if (r == 0)
+		snprintf(u->parents_done, sizeof(u->parents_done), "%.*s", (int)len, name);
+	return r;
+}
+
 /* A hardlink whose target only a lower layer has (Docker writes these): the target is copied
  * up into this layer first, as overlayfs would on a write, so the link has it here. */
 static int hardlink_target(struct unpack *u, struct archive_entry *e)
@@ -217,8 +233,7 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 		bool done;
 		if ((r = whiteout_entry(u, rootfd, name, &done)) < 0 || done)
 			continue;
-		if ((r = check_entry(u, e)) < 0 || (r = overlay_make_parents(u->layers, u->nlayers, name, u->err)) < 0 ||
-		    (r = hardlink_target(u, e)) < 0)
+		if ((r = check_entry(u, e)) < 0 || (r = make_parents(u, name)) < 0 || (r = hardlink_target(u, e)) < 0)
 			break;
 		if (archive_write_header(disk, e) != ARCHIVE_OK) {
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));
