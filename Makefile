@@ -41,7 +41,9 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(RELR) $(LDFLAGS)
 BIN_LDFLAGS := $(ALL_LDFLAGS) -Wl,--gc-sections
 
 CONFIG_SRC  := $(sort $(wildcard config/*.c))
-RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
+# runtime/cli/: the command verbs and main; runtime/ and its other folders: the library.
+RUNTIME_SRC := $(sort $(wildcard runtime/*.c runtime/*/*.c))
+CLI_SRC     := $(sort $(wildcard runtime/cli/*.c))
 SHIM_SRC    := $(sort $(wildcard shim/*.c))
 INIT_SRC    := $(sort $(wildcard shim/init/*.c))
 # Profiles and other data compiled into the binary (config/*.json -> C arrays).
@@ -49,13 +51,18 @@ DATA_JSON   := $(sort $(wildcard config/*.json))
 
 CONFIG_OBJ  := $(CONFIG_SRC:%.c=$(BUILD)/%.o) $(DATA_JSON:%.json=$(BUILD)/%.json.o)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(BUILD)/runtime/main.o,$(RUNTIME_OBJ))
-SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/fd_close.o
+CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ     := $(CONFIG_OBJ) $(filter-out $(CLI_OBJ),$(RUNTIME_OBJ))
+# The verbs without main: what the unit tests that drive a verb (pith check) link.
+VERB_OBJ    := $(filter-out $(BUILD)/runtime/cli/main.o,$(CLI_OBJ))
+# The shim shares the runtime's error type, fd closing and signal names: objects that need only libc.
+SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/runtime/process/fd_close.o \
+	$(BUILD)/runtime/process/signals.o
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
-IMAGE_PC    := libarchive libcrypto jansson
+IMAGE_PC    := libarchive libcrypto jansson libcurl
 # The image's User is looked up by the runtime's passwd code (and what it needs: libc only).
-IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o passwd.o paths.o process.o fd_close.o)
+IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
 IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(IMAGE_RUNTIME_OBJ)
 # What the unit tests take from image/: the decisions made without libarchive or libcrypto
@@ -86,7 +93,11 @@ $(BUILD)/libpith.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/pith: $(BUILD)/runtime/main.o $(BUILD)/libpith.a
+$(BUILD)/libpith-cli.a: $(VERB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/pith: $(BUILD)/runtime/cli/main.o $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
 	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(PC_LIBS)
 
 $(BUILD)/pith-shim: $(SHIM_OBJ)
@@ -103,7 +114,8 @@ $(BUILD)/pith-init: $(INIT_OBJ)
 # ---------- tests ----------
 CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
-$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(IMAGE_UNIT_OBJ) $(BUILD)/libpith.a
+# image/ref.c (reference parsing) is plain C with no library: its unit tests link it directly
+$(BUILD)/tests/unit-tests: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(IMAGE_UNIT_OBJ) $(BUILD)/image/ref.o $(BUILD)/libpith-cli.a $(BUILD)/libpith.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CRITERION_LIBS)
 
 $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libpith.a
@@ -177,4 +189,4 @@ clean:
 	rm -rf $(BUILD)
 
 # only our object dirs: $(BUILD) also holds sysroots whose "*.d" are directories
--include $(wildcard $(addprefix $(BUILD)/,config/*.d image/*.d runtime/*.d shim/*.d shim/init/*.d tests/*/*.d))
+-include $(wildcard $(addprefix $(BUILD)/,config/*.d image/*.d runtime/*.d runtime/*/*.d shim/*.d shim/init/*.d tests/*/*.d))

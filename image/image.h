@@ -27,14 +27,26 @@ bool digest_valid(const char *s);
 int digest_verify(struct digest *d, const char *what, const char *want, int64_t want_size,
 		  struct pith_error *err);
 
-/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save). */
+/* source.c: an OCI layout directory, or a tar archive (OCI archive, docker save), or
+ * something else that serves the same paths through ops (a registry: pull.h). */
+struct source_stream;
+struct source_ops {
+	/* sets s->stream */
+	int (*open)(void *cookie, const char *path, struct source_stream *s, struct pith_error *err);
+	ssize_t (*read)(void *stream, void *buf, size_t n, struct pith_error *err);
+	void (*close)(void *stream);
+};
 struct source {
 	int dirfd;       /* layout directory, or -1 */
 	char *archive;   /* archive path, or NULL */
+	const struct source_ops *ops;  /* or NULL */
+	void *cookie;
 };
 struct source_stream {
 	struct archive *a;
 	int fd;
+	const struct source_ops *ops;
+	void *stream;
 };
 int source_open(const char *spec, struct source *src, char **ref, struct pith_error *err);
 void source_close(struct source *src);
@@ -120,11 +132,17 @@ int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 
-/* unpack.c: layers[index] into the store, over layers[0..index-1] (already there) */
+/* unpack.c: layers[index] into the store, over layers[0..index-1] (there, or awaited) */
+#define UNPACK_DEFAULT_RATIO 100
 struct unpack_policy {
 	uint64_t max_bytes;   /* --max-layer-bytes; the store's free space bounds it too */
 	unsigned max_ratio;   /* --max-ratio: uncompressed / compressed, 0 for no limit */
 	bool no_setuid;       /* --no-setuid: setuid and setgid bits off regular files */
+	/* Called before the first look into a lower layer (a hardlink to a lower file): returns
+	 * once layers[0..index-1] are all in the store. For a caller that unpacks layers in
+	 * parallel (pull); NULL when they are unpacked bottom-up. */
+	int (*wait_lowers)(void *ctx, size_t index, struct pith_error *err);
+	void *wait_ctx;
 };
 int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err);

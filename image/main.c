@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "image.h"
+#include "pull.h"
 
 #define DEFAULT_STORE "/var/lib/pith/images"
 #define DEFAULT_BUDGET (64ull << 30)
-#define DEFAULT_RATIO 100
 
 static void usage(FILE *out)
 {
@@ -18,6 +18,11 @@ static void usage(FILE *out)
 		"usage: pith-image [--store DIR] COMMAND [ARGS]\n\n"
 		"  load [--platform OS/ARCH[/VARIANT]] [--max-layer-bytes N] [--max-ratio N] [--no-setuid] SOURCE\n"
 		"                 SOURCE: an OCI archive, a docker/podman save archive, or oci:DIR[:REF]\n"
+		"  pull [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST]...\n"
+		"       [--jobs N] [--progress auto|tty|json|none] [--retries N] [--stall-timeout S] REF\n"
+		"                 REF: [HOST[:PORT]/]NAME[:TAG][@sha256:...], from a registry (Docker's names)\n"
+		"  push [--platform P] [--creds USER:PASS] [--cert-dir DIR] [--insecure HOST] SOURCE REF\n"
+		"                 one image from a SOURCE as load reads it, to a registry\n"
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
 		"  tag IMAGE NAME another name for IMAGE\n"
@@ -73,7 +78,7 @@ static int cmd_load(struct store *st, int argc, char **argv, struct pith_error *
 		{ 0 },
 	};
 	const char *platform = NULL;
-	struct unpack_policy policy = { .max_bytes = DEFAULT_BUDGET, .max_ratio = DEFAULT_RATIO };
+	struct unpack_policy policy = { .max_bytes = DEFAULT_BUDGET, .max_ratio = UNPACK_DEFAULT_RATIO };
 	int c;
 	uint64_t ratio;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -167,6 +172,10 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		return r;
 	if (strcmp(cmd, "load") == 0)
 		r = cmd_load(&st, argc, argv, err);
+	else if (strcmp(cmd, "pull") == 0)
+		r = cmd_pull(&st, argc, argv, err);
+	else if (strcmp(cmd, "push") == 0)
+		r = cmd_push(&st, argc, argv, err);
 	else if (strcmp(cmd, "ls") == 0 && argc == 1)
 		r = store_ls(&st, err);
 	else if (strcmp(cmd, "inspect") == 0 && argc == 2)

@@ -21,6 +21,8 @@ int source_open(const char *spec, struct source *src, char **ref, struct pith_er
 {
 	src->dirfd = -1;
 	src->archive = NULL;
+	src->ops = NULL;
+	src->cookie = NULL;
 	*ref = NULL;
 	if (strncmp(spec, "oci:", 4) == 0) {
 		char *dir = strdup(spec + 4);
@@ -101,6 +103,10 @@ int source_stream_open(struct source *src, const char *path, struct source_strea
 {
 	s->a = NULL;
 	s->fd = -1;
+	s->ops = src->ops;
+	s->stream = NULL;
+	if (src->ops)
+		return src->ops->open(src->cookie, path, s, err);
 	if (src->archive)
 		return open_in_archive(src, path, s, err);
 	/* the layout is the user's, but its names come from JSON: stay beneath it */
@@ -114,6 +120,8 @@ int source_stream_open(struct source *src, const char *path, struct source_strea
 
 ssize_t source_stream_read(struct source_stream *s, void *buf, size_t n, struct pith_error *err)
 {
+	if (s->ops)
+		return s->ops->read(s->stream, buf, n, err);
 	if (s->a) {
 		la_ssize_t got = archive_read_data(s->a, buf, n);
 		if (got < 0)
@@ -129,6 +137,10 @@ ssize_t source_stream_read(struct source_stream *s, void *buf, size_t n, struct 
 
 void source_stream_close(struct source_stream *s)
 {
+	if (s->ops && s->stream)
+		s->ops->close(s->stream);
+	s->ops = NULL;
+	s->stream = NULL;
 	if (s->a)
 		archive_read_free(s->a);
 	if (s->fd >= 0)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "pull.h"
 
 static int mkdir_p(const char *path, struct pith_error *err)
 {
@@ -200,6 +201,13 @@ int store_resolve(struct store *st, const char *image, char out[DIGEST_LEN], str
 	json_object_foreach(names, key, v)
 		if (!d && strcmp(json_string_value(v), image) == 0)
 			d = image;
+	/* pulled images are named as Docker normalises them: alpine is docker.io/library/alpine:latest */
+	struct image_ref ref;
+	char normal[REF_DOMAIN_MAX + REF_PATH_MAX + DIGEST_LEN + 4];
+	if (!d && ref_parse(image, &ref, NULL) == 0) {
+		ref_store_name(&ref, normal, sizeof(normal));
+		d = json_string_value(json_object_get(names, normal));
+	}
 	if (d)
 		snprintf(out, DIGEST_LEN, "%s", d);
 	json_decref(names);

@@ -39,8 +39,11 @@ struct unpack {
 	bool budget_is_free;      /* ... and it is the free space that bounds it */
 	bool privileged;          /* root in the initial user namespace: may make device nodes */
 	int *layers;              /* this layer's directory, then the lower ones, top first */
-	size_t nlayers;
+	size_t nlayers;           /* 1 until the lower ones are opened, on first need */
 	char parents_done[PATH_MAX]; /* the last directory whose parents were made: entries come grouped */
+	struct store *st;
+	const struct layer_plan *plan;  /* all the image's layers; this one is plan[index] */
+	size_t index;
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	char inbuf[BLOCK];
@@ -149,6 +152,8 @@ static int apply_whiteout(int rootfd, const char *pathname, enum whiteout_kind k
 	return r;
 }
 
+static int make_parents(struct unpack *u, const char *name);
+
 static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bool *done)
 {
 	enum whiteout_kind kind;
@@ -158,7 +163,7 @@ static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bo
 	bool whiteout = kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE;
 	/* the whiteout's directory, and for an opaque marker the directory itself */
 	if (r == 0 && whiteout)
-		r = overlay_make_parents(u->layers, u->nlayers, pathname, u->err);
+		r = make_parents(u, pathname);
 	if (r == 0 && whiteout)
 		r = apply_whiteout(rootfd, pathname, kind, dir, name, u->err);
 	return r;
@@ -186,18 +191,44 @@ static int check_entry(struct unpack *u, struct archive_entry *e)
 	return 0;
 }
 
-/* overlay_make_parents for an entry, once per directory of a run of entries in it */
+/* The lower layers' directories, top first, after this layer's own (u->layers[0], set by
+ * extract_in). Opened on first need only: most layers never look below, and a parallel pull
+ * must wait for the lower layers to be committed before it may. */
+static int open_lowers(struct unpack *u)
+{
+	if (u->nlayers > 1 || u->index == 0)
+		return 0;
+	const struct unpack_policy *p = u->policy;
+	int r = p->wait_lowers ? p->wait_lowers(p->wait_ctx, u->index, u->err) : 0;
+	for (size_t i = u->index; r == 0 && i-- > 0; u->nlayers++) {
+		char path[DIGEST_LEN + 8];
+		snprintf(path, sizeof(path), "layers/%s", u->plan[i].chain_id + 7);
+		u->layers[u->nlayers] = openat(u->st->fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (u->layers[u->nlayers] < 0)
+			r = pith_fail(u->err, errno, "lower layer %s", u->plan[i].chain_id);
+	}
+	return r;
+}
+
+/* overlay_make_parents for an entry whose directory this layer lacks (the lowers are opened
+ * only then), once per run of entries in one directory (tar groups them) */
 static int make_parents(struct unpack *u, const char *name)
 {
 	const char *slash = strrchr(name, '/');
 	size_t len = slash ? (size_t)(slash - name) : 0;
-	if (u->nlayers < 2 || len == 0 || len >= sizeof(u->parents_done))
-		return u->nlayers < 2 || len == 0 ? 0 : overlay_make_parents(u->layers, u->nlayers, name, u->err);
+	if (u->index == 0 || len == 0 || len >= sizeof(u->parents_done))
+		return 0; /* nothing below, an entry at the top, or a name libarchive refuses */
 	if (strncmp(u->parents_done, name, len) == 0 && u->parents_done[len] == 0)
 		return 0;
-	int r = overlay_make_parents(u->layers, u->nlayers, name, u->err);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%.*s", (int)len, name);
+	int fd = overlay_open_beneath(u->layers[0], dir, O_PATH | O_DIRECTORY), r = 0;
+	if (fd >= 0)
+		close(fd);
+	else if ((r = open_lowers(u)) == 0)
+		r = overlay_make_parents(u->layers, u->nlayers, name, u->err);
 	if (r == 0)
-		snprintf(u->parents_done, sizeof(u->parents_done), "%.*s", (int)len, name);
+		memcpy(u->parents_done, dir, len + 1);
 	return r;
 }
 
@@ -208,13 +239,16 @@ static int hardlink_target(struct unpack *u, struct archive_entry *e)
 	const char *target = archive_entry_hardlink(e);
 	if (!target || path_climbs(target) || *target == '/')
 		return 0; /* libarchive's secure checks refuse these */
+	int r = open_lowers(u);
+	if (r < 0)
+		return pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e));
 	int where = overlay_find(u->layers, u->nlayers, target);
 	if (where == 0)
 		return 0;
 	if (where < 0)
 		return pith_fail(u->err, -where, "%s: hardlink to %s, which no layer below has",
 				 archive_entry_pathname(e), target);
-	int r = overlay_copy_up(u->layers[where], u->layers[0], target, u->err);
+	r = overlay_copy_up(u->layers[where], u->layers[0], target, u->err);
 	return r < 0 ? pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e)) : 0;
 }
 
@@ -382,25 +416,6 @@ static bool privileged(void)
 	return inside == 0 && outside == 0 && count == 4294967295u;
 }
 
-/* The lower layers' directories, top first, after this layer's (filled in by extract_in). */
-static int open_lowers(struct store *st, struct unpack *u, const struct layer_plan *layers, size_t index,
-		       struct pith_error *err)
-{
-	u->layers = calloc(index + 1, sizeof(int));
-	if (!u->layers)
-		return pith_fail(err, ENOMEM, "layers");
-	u->layers[0] = -1;
-	u->nlayers = 1;
-	for (size_t i = index; i-- > 0; u->nlayers++) {
-		char path[DIGEST_LEN + 8];
-		snprintf(path, sizeof(path), "layers/%s", layers[i].chain_id + 7);
-		u->layers[u->nlayers] = openat(st->fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (u->layers[u->nlayers] < 0)
-			return pith_fail(err, errno, "lower layer %s", layers[i].chain_id);
-	}
-	return 0;
-}
-
 static void close_lowers(struct unpack *u)
 {
 	for (size_t i = 1; u->layers && i < u->nlayers; i++)
@@ -440,7 +455,12 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	set_budget(u, tmp);
 	u->err = err;
 	u->src.fd = -1;
-	int r = open_lowers(st, u, layers, index, err);
+	u->st = st;
+	u->plan = layers;
+	u->index = index;
+	u->nlayers = 1;
+	u->layers = calloc(index + 1, sizeof(int));
+	int r = u->layers ? 0 : pith_fail(err, ENOMEM, "layers");
 	if (r == 0)
 		r = source_stream_open(src, layer->path, &u->src, err);
 	if (r == 0 && (r = digest_begin(&u->blob, err)) == 0 && (r = digest_begin(&u->diff, err)) == 0) {

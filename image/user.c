@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/passwd.h"
+#include "../runtime/process/passwd.h"
 #include "image.h"
 
 int image_user(int rootfd, const char *user, json_t **out, struct pith_error *err)

@@ -1,10 +1,14 @@
 /* Container state on disk: <root>/<id>/state.json, a lock, and the status
  * derived from what is really there (the init's pid and start time, the exec
  * fifo, the freezer), so a crashed creator or a dead init is never mistaken
- * for a live container. */
+ * for a live container. With it, what every verb knows of a container: its
+ * OCI state, its hooks run with that state, the config kept beside it, and
+ * removing it. */
 #include "container.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,9 +20,11 @@
 #include <unistd.h>
 
 #include "../config/spec.h"
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
 #include "cleanup.h"
-#include "procfs.h"
+#include "hooks.h"
+#include "log.h"
+#include "process/procfs.h"
 
 const char *container_status_name(enum container_status s)
 {
@@ -273,4 +279,80 @@ int container_signal(struct container *c, int sig, struct pith_error *err)
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return pith_fail(err, errno, "container %s: signal %d to pid %d", c->id, sig, c->pid);
 	return 0;
+}
+
+void container_remove_dir(int parent_fd, const char *id)
+{
+	int fd = openat(parent_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+					unlinkat(fd, e->d_name, 0);
+			closedir(d);
+		} else {
+			close(fd);
+		}
+	}
+	unlinkat(parent_fd, id, AT_REMOVEDIR);
+}
+
+json_t *container_oci_state(const struct container *c)
+{
+	json_t *st = json_object();
+	json_t *v = json_object_get(c->state, "ociVersion");
+	json_object_set_new(st, "ociVersion", json_string(json_is_string(v) ? json_string_value(v) : "1.3.0"));
+	json_object_set_new(st, "id", json_string(c->id));
+	json_object_set_new(st, "status", json_string(container_status_name(c->status)));
+	if (c->status != CONTAINER_STOPPED && c->pid > 0)
+		json_object_set_new(st, "pid", json_integer(c->pid));
+	else
+		json_object_set_new(st, "pid", json_integer(0));
+	json_object_set_new(st, "bundle", json_string(c->bundle ? c->bundle : ""));
+	json_t *ann = json_object_get(c->state, "annotations");
+	json_object_set_new(st, "annotations", ann ? json_deep_copy(ann) : json_object());
+	return st;
+}
+
+static void log_hook_failure(const struct pith_error *err)
+{
+	char buf[1400];
+	log_warn("%s", pith_error_text(err, buf, sizeof(buf)));
+}
+
+int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
+			struct pith_error *err)
+{
+	if (!spec->hooks[kind].n)
+		return 0;
+	json_t *st = container_oci_state(c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	if (!text)
+		return pith_fail(err, ENOMEM, "hooks");
+	int r = hooks_run(kind, &spec->hooks[kind], text, err);
+	free(text);
+	return r;
+}
+
+/* poststart and poststop: every hook runs, a failing one is a warning
+ * (--log and stderr) and the lifecycle goes on. */
+void container_run_hooks_warn(const struct container *c, const struct spec *spec, enum spec_hook_kind kind)
+{
+	if (!spec->hooks[kind].n)
+		return;
+	json_t *st = container_oci_state(c);
+	char *text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	hooks_run_all(kind, &spec->hooks[kind], text ? text : "{}", log_hook_failure);
+	free(text);
+}
+
+int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	return spec_load_file(path, "config.json", out, err);
 }

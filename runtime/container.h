@@ -7,10 +7,19 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "commands.h"
+#include "../config/spec.h"
 #include "error.h"
 
 struct cgroup;
+
+/* The global options every command gets (parsed by main). */
+struct pith_globals {
+	const char *root;          /* --root, default /run/pith (or $XDG_RUNTIME_DIR/pith when rootless) */
+	const char *log_path;      /* --log, NULL for stderr */
+	bool log_json;             /* --log-format json */
+	bool debug;                /* --debug */
+	bool systemd_cgroup;       /* --systemd-cgroup */
+};
 
 enum container_status {
 	CONTAINER_CREATING,
@@ -56,5 +65,18 @@ int container_signal(struct container *c, int sig, struct pith_error *err);
 
 /* Validate an id: [A-Za-z0-9_.+-], 1..1024 chars, not "." or "..". */
 int container_id_check(const char *id, struct pith_error *err);
+
+/* Remove <root>/<id> (a flat directory pith made) and everything in it. */
+void container_remove_dir(int parent_fd, const char *id);
+
+/* The OCI state JSON (runtime.md "State") of c, a new reference. */
+json_t *container_oci_state(const struct container *c);
+/* Run the hooks of one kind with c's state on stdin. */
+int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
+			struct pith_error *err);
+/* The same for poststart and poststop: all run, failures are warnings. */
+void container_run_hooks_warn(const struct container *c, const struct spec *spec, enum spec_hook_kind kind);
+/* Load the copy of config.json kept in the state directory. */
+int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err);
 
 #endif

@@ -20,22 +20,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
-#include "caps.h"
-#include "cgroup.h"
+#include "process/caps.h"
+#include "cgroup/cgroup.h"
 #include "cleanup.h"
-#include "hooks.h"
 #include "init.h"
 #include "log.h"
-#include "lsm.h"
+#include "process/lsm.h"
 #include "net.h"
-#include "process.h"
-#include "procfs.h"
-#include "rootfs.h"
-#include "seccomp.h"
+#include "process/process.h"
+#include "process/procfs.h"
+#include "mount/rootfs.h"
+#include "seccomp/seccomp.h"
 #include "sync.h"
-#include "terminal.h"
+#include "process/terminal.h"
 #include "userns.h"
 
 #ifndef CLONE_NEWTIME
@@ -60,24 +58,6 @@ struct create_ctx {
 	pid_t pid;
 };
 
-void container_remove_dir(int parent_fd, const char *id)
-{
-	int fd = openat(parent_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		if (d) {
-			struct dirent *e;
-			while ((e = readdir(d)))
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-					unlinkat(fd, e->d_name, 0);
-			closedir(d);
-		} else {
-			close(fd);
-		}
-	}
-	unlinkat(parent_fd, id, AT_REMOVEDIR);
-}
-
 int write_pid_file(const char *path, pid_t pid, struct pith_error *err)
 {
 	char tmp[PATH_MAX];
@@ -95,64 +75,6 @@ int write_pid_file(const char *path, pid_t pid, struct pith_error *err)
 	return 0;
 }
 
-json_t *container_oci_state(const struct container *c)
-{
-	json_t *st = json_object();
-	json_t *v = json_object_get(c->state, "ociVersion");
-	json_object_set_new(st, "ociVersion", json_string(json_is_string(v) ? json_string_value(v) : "1.3.0"));
-	json_object_set_new(st, "id", json_string(c->id));
-	json_object_set_new(st, "status", json_string(container_status_name(c->status)));
-	if (c->status != CONTAINER_STOPPED && c->pid > 0)
-		json_object_set_new(st, "pid", json_integer(c->pid));
-	else
-		json_object_set_new(st, "pid", json_integer(0));
-	json_object_set_new(st, "bundle", json_string(c->bundle ? c->bundle : ""));
-	json_t *ann = json_object_get(c->state, "annotations");
-	json_object_set_new(st, "annotations", ann ? json_deep_copy(ann) : json_object());
-	return st;
-}
-
-static void log_hook_failure(const struct pith_error *err)
-{
-	char buf[1400];
-	log_warn("%s", pith_error_text(err, buf, sizeof(buf)));
-}
-
-int container_run_hooks(const struct container *c, const struct spec *spec, enum spec_hook_kind kind,
-			struct pith_error *err)
-{
-	if (!spec->hooks[kind].n)
-		return 0;
-	json_t *st = container_oci_state(c);
-	char *text = json_dumps(st, JSON_COMPACT);
-	json_decref(st);
-	if (!text)
-		return pith_fail(err, ENOMEM, "hooks");
-	int r = hooks_run(kind, &spec->hooks[kind], text, err);
-	free(text);
-	return r;
-}
-
-/* poststart and poststop: every hook runs, a failing one is a warning
- * (--log and stderr) and the lifecycle goes on. */
-void container_run_hooks_warn(const struct container *c, const struct spec *spec, enum spec_hook_kind kind)
-{
-	if (!spec->hooks[kind].n)
-		return;
-	json_t *st = container_oci_state(c);
-	char *text = json_dumps(st, JSON_COMPACT);
-	json_decref(st);
-	hooks_run_all(kind, &spec->hooks[kind], text ? text : "{}", log_hook_failure);
-	free(text);
-}
-
-int container_load_spec(const struct container *c, struct spec **out, struct pith_error *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/config.json", c->dir);
-	return spec_load_file(path, "config.json", out, err);
-}
-
 /* ---------- preparation, all before anything exists ---------- */
 
 static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
@@ -161,7 +83,9 @@ static int resolve_bundle(struct create_ctx *x, struct pith_error *err)
 	if (!realpath(b, x->bundle))
 		return pith_fail(err, errno, "bundle %s", b);
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/config.json", x->bundle) >= (int)sizeof(path))
+	const char *cfg = x->o->config ? x->o->config : "config.json";
+	if (snprintf(path, sizeof(path), "%s%s%s", cfg[0] == '/' ? "" : x->bundle, cfg[0] == '/' ? "" : "/",
+		     cfg) >= (int)sizeof(path))
 		return pith_fail(err, ENAMETOOLONG, "bundle %s", x->bundle);
 	if (spec_load_file(path, "config.json", &x->spec, err) < 0)
 		return -1;

@@ -1,3 +1,4 @@
+/* The error object: filling, wrapping and printing it (error.h). */
 #include "error.h"
 
 #include <errno.h>

@@ -25,6 +25,11 @@ int pith_vfail(struct pith_error *err, int errnum, const char *fmt, va_list ap);
 int pith_wrap(struct pith_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A usage error (runtime/usage.c): exit code 1, runc's code for bad usage,
+ * and a pointer to `pith CMD --help`. */
+int pith_usage_error(struct pith_error *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* "msg: strerror" into buf. */
 const char *pith_error_text(const struct pith_error *err, char *buf, unsigned long len);
 

@@ -1,3 +1,4 @@
+/* Running OCI hooks: fork, exec, state on stdin, timeout, one kind in order (hooks.h). */
 #include "hooks.h"
 
 #include <errno.h>

@@ -18,17 +18,17 @@
 
 #include <linux/keyctl.h>
 
-#include "caps.h"
+#include "process/caps.h"
 #include "cleanup.h"
 #include "hooks.h"
-#include "paths.h"
-#include "lsm.h"
-#include "process.h"
-#include "rootfs.h"
-#include "seccomp.h"
+#include "mount/paths.h"
+#include "process/lsm.h"
+#include "process/process.h"
+#include "mount/rootfs.h"
+#include "seccomp/seccomp.h"
 #include "sync.h"
-#include "passwd.h"
-#include "terminal.h"
+#include "process/passwd.h"
+#include "process/terminal.h"
 
 /* Where the state JSON for hooks arrives (GO's payload). */
 static char state_json[64 * 1024];

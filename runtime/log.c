@@ -1,3 +1,4 @@
+/* Where messages go: stderr or the --log file, as text or runc-style JSON lines (log.h). */
 #include "log.h"
 
 #include <fcntl.h>

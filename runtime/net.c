@@ -1,3 +1,4 @@
+/* The container's network namespace over rtnetlink (libmnl): lo up, linux.netDevices (net.h). */
 #include "net.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* The parent/child frames of create and exec over a SOCK_SEQPACKET socketpair (sync.h). */
 #include "sync.h"
 
 #include <errno.h>

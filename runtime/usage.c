@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "commands.h"
+#include "error.h"
 
 int pith_usage_error(struct pith_error *err, const char *cmd, const char *fmt, ...)
 {

@@ -1,3 +1,4 @@
+/* Writing a new user namespace's id maps from the parent, or through newuidmap/newgidmap (userns.h). */
 #include "userns.h"
 
 #include <errno.h>

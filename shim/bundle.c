@@ -1,4 +1,5 @@
-/* Reads what the shim needs from the user's config.json (process.terminal)
+/* Reads what the shim needs from the user's config.json (process.terminal,
+ * the stop signal annotation)
  * and, with --init, writes a private bundle whose config runs pith-init as
  * PID 1. The user's bundle is never modified: the copy lives in the run dir,
  * points root.path at the original rootfs and adds one read-only bind mount. */
@@ -178,6 +179,16 @@ static int write_spliced(const char *path, const char *s, size_t len, struct spl
 	return shim_write_file_atomic(path, out, o, err);
 }
 
+/* Runtimes that take crun's --config (pith, crun) keep the user's bundle as
+ * theirs, so `state` and the hooks report it; others (runc) get the private
+ * directory as the bundle. */
+static bool runtime_takes_config(const char *runtime)
+{
+	const char *b = strrchr(runtime, '/');
+	b = b ? b + 1 : runtime;
+	return strncmp(b, "pith", 4) == 0 || strncmp(b, "crun", 4) == 0;
+}
+
 static int make_init_bundle(struct shim *s, const char *c, size_t len, struct jspan top,
 			    struct jspan args, const char *bundle, struct pith_error *err)
 {
@@ -230,7 +241,30 @@ static int make_init_bundle(struct shim *s, const char *c, size_t len, struct js
 		free(texts[i]);
 	if (r < 0)
 		return -1;
-	snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
+	if (runtime_takes_config(s->runtime)) {
+		snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
+		snprintf(s->config, sizeof(s->config), "%s", path);
+	} else {
+		snprintf(s->bundle, sizeof(s->bundle), "%s", dir);
+	}
+	return 0;
+}
+
+/* The stop signal: --stop-signal, else the image's StopSignal (the annotation
+ * `pith-image bundle` writes), else TERM. */
+static int stop_signal(struct shim *s, const char *c, size_t len, struct jspan top, struct pith_error *err)
+{
+	static const char key[] = "org.opencontainers.image.stopSignal";
+	struct jspan ann, v;
+	char name[32];
+	s->stop_signal = s->o.stop_signal;
+	if (s->o.stop_signal_given || jscan_member(c, len, top, "annotations", &ann) != 1 ||
+	    jscan_member(c, len, ann, key, &v) != 1)
+		return 0;
+	int sig = jscan_string(c, v, name, sizeof(name)) == 0 ? shim_parse_signal(name) : 0;
+	if (!sig)
+		return pith_fail(err, 0, "config.json: annotations: %s: not a signal", key);
+	s->stop_signal = sig;
 	return 0;
 }
 
@@ -251,6 +285,8 @@ int shim_bundle_prepare(struct shim *s, struct pith_error *err)
 		return pith_fail(err, 0, "%s/config.json: process.args is missing", bundle);
 	s->terminal = jscan_member(c, len, proc, "terminal", &term) == 1 &&
 		      term.b - term.a == 4 && memcmp(c + term.a, "true", 4) == 0;
+	if (stop_signal(s, c, len, top, err) < 0)
+		return -1;
 	if (!s->o.init) {
 		snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
 		return 0;

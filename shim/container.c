@@ -95,9 +95,17 @@ static int create(struct shim *s, const char *pidfile, struct pith_error *err)
 		close_child_fds(child);
 		return -1;
 	}
-	const char *args[] = { "create", "--bundle", s->bundle, "--pid-file", pidfile,
-			       s->terminal ? "--console-socket" : s->o.id,
-			       s->terminal ? sock : NULL, s->o.id, NULL };
+	const char *args[12] = { "create", "--bundle", s->bundle, "--pid-file", pidfile };
+	size_t na = 5;
+	if (s->config[0]) {
+		args[na++] = "--config";
+		args[na++] = s->config;
+	}
+	if (s->terminal) {
+		args[na++] = "--console-socket";
+		args[na++] = sock;
+	}
+	args[na] = s->o.id;
 	int r = shim_runtime(s, args, child[0], child[1], child[2], err);
 	close_child_fds(child);
 	if (r < 0 && s->errs.fd >= 0) {
@@ -173,7 +181,17 @@ int shim_container_start(struct shim *s, struct pith_error *err)
 	s->started_at_ns = shim_now_ns(CLOCK_REALTIME);
 	s->started_mono_ns = shim_now_ns(CLOCK_MONOTONIC);
 	s->state = STATE_RUNNING;
+	shim_update_started(s);
 	return 0;
+}
+
+/* A run is over: its streams closed and the runtime's container deleted. */
+void shim_container_end(struct shim *s)
+{
+	shim_stream_close(s, &s->out);
+	shim_stream_close(s, &s->errs);
+	s->console_master = -1;
+	shim_container_delete(s);
 }
 
 /* Forget this run and make the runtime remove what is left of it. */

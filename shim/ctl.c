@@ -4,6 +4,7 @@
  *   kill SIG          -> "ok" or "error: ..."
  *   attach            -> "ok", then packets of [stream byte 1|2][bytes] live
  *   resize ROWS COLS  -> "ok" (terminal only)
+ *   update            -> "ok" or "error: ..." (--image: follow the image's name)
  * Packets keep request boundaries without any framing code. */
 #include "shim.h"
 
@@ -115,6 +116,12 @@ static bool dispatch(struct shim *s, struct shim_client *c, char *req)
 		reply(c->fd, "ok");
 		c->attach = true;
 		return true;
+	} else if (strcmp(req, "update") == 0) {
+		struct pith_error err = { 0 };
+		char msg[sizeof(err.msg) + 8] = "ok";
+		if (shim_update_request(s, &err) < 0)
+			snprintf(msg, sizeof(msg), "error: %s", err.msg);
+		reply(c->fd, msg);
 	} else if (strcmp(req, "resize") == 0) {
 		cmd_resize(s, c->fd, arg);
 	} else {

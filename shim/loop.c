@@ -1,6 +1,7 @@
 /* The event loop. Everything the shim reacts to is an fd in one epoll set:
  * signals (signalfd), the container's exit (pidfd), its output, the control
- * socket, and two timerfds armed only while stopping or waiting to restart.
+ * socket, and timerfds armed only while stopping, waiting to restart or
+ * trying a new image (update.c).
  * With nothing happening epoll_wait sleeps with no timeout at all. */
 #include "shim.h"
 
@@ -27,15 +28,10 @@ void shim_epoll_del(struct shim *s, int fd)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void arm(int tfd, unsigned seconds)
+/* One shot after seconds; 0 disarms. */
+void shim_timer_arm(int tfd, unsigned seconds)
 {
 	struct itimerspec it = { .it_value = { .tv_sec = seconds } };
-	timerfd_settime(tfd, 0, &it, NULL);
-}
-
-static void disarm(int tfd)
-{
-	struct itimerspec it = { 0 };
 	timerfd_settime(tfd, 0, &it, NULL);
 }
 
@@ -60,7 +56,7 @@ static void describe(const struct shim *s, char *buf, size_t cap)
 		snprintf(buf, cap, "with code %d", WEXITSTATUS(s->status));
 }
 
-static void schedule_restart(struct shim *s)
+void shim_schedule_restart(struct shim *s)
 {
 	char how[64];
 	int64_t ran = shim_now_ns(CLOCK_MONOTONIC) - s->started_mono_ns;
@@ -70,15 +66,23 @@ static void schedule_restart(struct shim *s)
 	if (delay > SHIM_BACKOFF_MAX)
 		delay = SHIM_BACKOFF_MAX;
 	s->backoff_step++;
-	shim_stream_close(s, &s->out);
-	shim_stream_close(s, &s->errs);
-	s->console_master = -1;
-	shim_container_delete(s);
+	shim_container_end(s);
 	describe(s, how, sizeof(how));
 	shim_log_note(s, "container exited %s%s; restart %u in %u s", how,
 		      s->oom_killed ? " (OOM killed)" : "", s->restarts + 1, delay);
 	s->state = STATE_BACKOFF;
-	arm(s->backoff_timer, delay);
+	shim_timer_arm(s->backoff_timer, delay);
+}
+
+/* After a run ended: an image update first, then the restart policy. */
+static void run_ended(struct shim *s)
+{
+	if (shim_update_exited(s))
+		return;
+	if (should_restart(s))
+		shim_schedule_restart(s);
+	else
+		s->state = STATE_DONE;
 }
 
 static void container_exited(struct shim *s, int status, bool known)
@@ -88,7 +92,7 @@ static void container_exited(struct shim *s, int status, bool known)
 	s->status_known = known;
 	s->finished_at_ns = shim_now_ns(CLOCK_REALTIME);
 	shim_epoll_del(s, s->pidfd);
-	disarm(s->stop_timer);
+	shim_timer_arm(s->stop_timer, 0);
 	/* Whatever it wrote before dying is already in the pipe. */
 	if (s->out.fd >= 0)
 		shim_stream_read(s, &s->out, true);
@@ -98,10 +102,7 @@ static void container_exited(struct shim *s, int status, bool known)
 	 * container; the init dying of SIGKILL with it is the verdict. */
 	s->oom_killed = known && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
 			shim_cgroup_oom_killed(&s->cg);
-	if (should_restart(s))
-		schedule_restart(s);
-	else
-		s->state = STATE_DONE;
+	run_ended(s);
 }
 
 static void reap(struct shim *s)
@@ -111,6 +112,8 @@ static void reap(struct shim *s)
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
 		if (p == s->pid && !s->exited)
 			container_exited(s, st, true);
+		else if (p == s->img.pull_pid)
+			shim_update_pulled(s, st);
 }
 
 static void on_pidfd(struct shim *s)
@@ -126,7 +129,7 @@ void shim_stop(struct shim *s, unsigned timeout)
 {
 	s->stop_requested = true;
 	if (s->state == STATE_BACKOFF) {
-		disarm(s->backoff_timer);
+		shim_timer_arm(s->backoff_timer, 0);
 		s->state = STATE_DONE;
 		return;
 	}
@@ -139,12 +142,12 @@ void shim_stop(struct shim *s, unsigned timeout)
 	if (s->state != STATE_RUNNING)
 		return;
 	s->state = STATE_STOPPING;
-	shim_container_signal(s, s->o.stop_signal);
+	shim_container_signal(s, s->stop_signal);
 	if (timeout == 0) {
 		s->stop_timeout_killed = true;
 		shim_container_kill_all(s);
 	} else {
-		arm(s->stop_timer, timeout);
+		shim_timer_arm(s->stop_timer, timeout);
 	}
 }
 
@@ -172,10 +175,7 @@ static void on_backoff_timer(struct shim *s)
 	s->status = SHIM_EXIT_FAILURE << 8;
 	s->status_known = true;
 	s->finished_at_ns = shim_now_ns(CLOCK_REALTIME);
-	if (should_restart(s))
-		schedule_restart(s);
-	else
-		s->state = STATE_DONE;
+	run_ended(s);
 }
 
 /* Signals for the container; SIGCHLD, SIGPIPE and the synchronous ones are
@@ -197,6 +197,14 @@ static void on_signal(struct shim *s)
 		}
 		if (!forwarded(sig))
 			continue;
+		/* With --image, SIGHUP (systemctl reload) is an update request;
+		 * `pith-shim ctl kill HUP` still reaches the app. */
+		if (sig == SIGHUP && s->o.image) {
+			struct pith_error err = { 0 };
+			if (shim_update_request(s, &err) < 0)
+				shim_log_note(s, "%s", err.msg);
+			continue;
+		}
 		/* SIGTERM to the shim (systemd stopping the service) is a stop:
 		 * no restart, and KILL after the timeout. SIGINT ends the
 		 * restarts too but leaves the app its own pace. */
@@ -210,13 +218,16 @@ static void on_signal(struct shim *s)
 				s->state = STATE_STOPPING;
 				/* 0 is "no grace" here as in shim_stop (doc/pith-shim.8) */
 				if (s->o.stop_timeout == 0) {
-					shim_container_signal(s, sig);
+					shim_container_signal(s, s->stop_signal);
 					s->stop_timeout_killed = true;
 					shim_container_kill_all(s);
 					continue;
 				}
-				arm(s->stop_timer, s->o.stop_timeout);
+				shim_timer_arm(s->stop_timer, s->o.stop_timeout);
 			}
+			/* a stop: the image's StopSignal or --stop-signal in place of TERM */
+			if (sig == SIGTERM)
+				sig = s->stop_signal;
 		}
 		shim_container_signal(s, sig);
 	}
@@ -235,6 +246,7 @@ static void dispatch(struct shim *s, uint64_t tag)
 	case TAG_CLIENT: shim_ctl_handle(s, (int)idx); break;
 	case TAG_STOP_TIMER: on_stop_timer(s); break;
 	case TAG_BACKOFF_TIMER: on_backoff_timer(s); break;
+	case TAG_PROBATION_TIMER: shim_update_probation_timer(s); break;
 	}
 }
 

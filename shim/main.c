@@ -5,7 +5,7 @@
  *   -> RUNTIME delete --force -> exit file -> exit with the container's status
  */
 #include "shim.h"
-#include "../runtime/fd_close.h"
+#include "../runtime/process/fd_close.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +38,7 @@ static const char *absolute(const char *p, char *buf, size_t cap)
 
 static void absolute_paths(struct shim_opts *o)
 {
-	static char b[8][SHIM_PATH_MAX];
+	static char b[9][SHIM_PATH_MAX];
 	o->log_path = absolute(o->log_path, b[0], sizeof(b[0]));
 	o->exit_file = absolute(o->exit_file, b[1], sizeof(b[1]));
 	o->pid_file = absolute(o->pid_file, b[2], sizeof(b[2]));
@@ -47,6 +47,7 @@ static void absolute_paths(struct shim_opts *o)
 	o->bundle = absolute(o->bundle, b[5], sizeof(b[5]));
 	o->init_path = absolute(o->init_path, b[6], sizeof(b[6]));
 	o->root = absolute(o->root, b[7], sizeof(b[7]));
+	o->store = absolute(o->store, b[8], sizeof(b[8]));
 }
 
 static void find_runtime(struct shim *s)
@@ -163,9 +164,10 @@ static int write_pid_file(struct shim *s, struct pith_error *err)
 static int setup(struct shim *s, struct pith_error *err)
 {
 	shim_self_protect(s);
-	if (setup_events(s, err) < 0 || setup_run_dir(s, err) < 0 ||
-	    shim_bundle_prepare(s, err) < 0 || shim_log_open(s, err) < 0 ||
-	    shim_ctl_listen(s, err) < 0 || write_pid_file(s, err) < 0)
+	/* the log first: the image's pull and bundle may have notes for it */
+	if (setup_events(s, err) < 0 || setup_run_dir(s, err) < 0 || shim_log_open(s, err) < 0 ||
+	    shim_ctl_listen(s, err) < 0 || write_pid_file(s, err) < 0 ||
+	    shim_update_setup(s, err) < 0 || shim_bundle_prepare(s, err) < 0)
 		return -1;
 	return shim_container_start(s, err);
 }
@@ -187,6 +189,7 @@ static void remove_run_dir(struct shim *s)
 
 static void cleanup(struct shim *s)
 {
+	shim_update_finish(s); /* the image's bundle and pin go before the run dir */
 	if (s->ctl_fd >= 0)
 		unlink(s->socket_path);
 	if (s->o.pid_file)
@@ -215,6 +218,8 @@ static void init_state(struct shim *s)
 	s->stop_timer = s->backoff_timer = s->console_master = s->report_fd = -1;
 	s->out.fd = s->errs.fd = s->log.fd = -1;
 	s->cg.memory_dir = s->cg.procs_dir = -1;
+	s->img.probation_timer = -1;
+	s->stop_signal = SIGTERM;
 	for (int i = 0; i < SHIM_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 }
@@ -246,8 +251,8 @@ int main(int argc, char **argv)
 		return SHIM_EXIT_FAILURE;
 	}
 	if (setup(s, &err) < 0) {
+		cleanup(s); /* first: the caller hears of the failure once it is undone */
 		shim_report_failed(s, &err);
-		cleanup(s);
 		return SHIM_EXIT_FAILURE;
 	}
 	shim_report_started(s);

@@ -1,5 +1,6 @@
 /* Command line of the supervisor. */
 #include "shim.h"
+#include "../runtime/process/signals.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -7,58 +8,53 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-static const struct { int sig; const char *name; } signal_names[] = {
-	{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" }, { SIGILL, "ILL" },
-	{ SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" }, { SIGBUS, "BUS" }, { SIGFPE, "FPE" },
-	{ SIGKILL, "KILL" }, { SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
-	{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" }, { SIGCHLD, "CHLD" },
-	{ SIGCONT, "CONT" }, { SIGSTOP, "STOP" }, { SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" },
-	{ SIGTTOU, "TTOU" }, { SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
-	{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" }, { SIGWINCH, "WINCH" }, { SIGIO, "IO" },
-	{ SIGPWR, "PWR" }, { SIGSYS, "SYS" },
-};
-
-/* "TERM", "SIGTERM", "15"; returns 0 when unknown. */
+/* The runtime's table (runtime/process/signals.c), so the shim takes every
+ * name `pith kill` takes: "TERM", "SIGTERM", "15", "RTMIN+3", "SIGRTMAX-2";
+ * returns 0 when unknown. */
 int shim_parse_signal(const char *s)
 {
-	if (!s || !*s)
+	struct pith_error ignored = { 0 };
+	int sig = 0;
+	if (!s || signal_parse(s, &sig, &ignored) < 0)
 		return 0;
-	if (s[0] >= '0' && s[0] <= '9') {
-		char *end;
-		long v = strtol(s, &end, 10);
-		return (*end || v <= 0 || v >= NSIG) ? 0 : (int)v;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
-		if (strcasecmp(s, signal_names[i].name) == 0)
-			return signal_names[i].sig;
-	return 0;
+	return sig;
 }
 
+/* Without the SIG prefix ("TERM", "RTMIN+3"); "?" for a number no name
+ * stands for. */
 const char *shim_signal_name(int sig)
 {
-	for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
-		if (signal_names[i].sig == sig)
-			return signal_names[i].name;
-	return "?";
+	const char *name = signal_name(sig);
+	return name ? name + 3 : "?";
 }
 
 void shim_usage(FILE *f)
 {
 	fputs("usage: pith-shim --id ID --bundle DIR [options]\n"
+	      "       pith-shim --id ID --image IMAGE [--store DIR] [-e NAME=VALUE]... [options] [-- CMD...]\n"
 	      "       pith-shim ctl (--socket PATH | --id ID [--run-dir DIR])"
-	      " stop [SECONDS] | kill SIG | status | attach | resize ROWS COLS\n"
+	      " stop [SECONDS] | kill SIG | status | attach | resize ROWS COLS | update\n"
 	      "options:\n"
+	      "  --image IMAGE         run IMAGE (a pith-image store name): the shim makes the\n"
+	      "                        bundle in RUN_DIR/image and removes it when it ends\n"
+	      "  --store DIR           pith-image's store (default /var/lib/pith/images)\n"
+	      "  -e NAME=VALUE         with --image: set in the process's environment\n"
+	      "  -- CMD...             with --image: replaces the image's Cmd\n"
+	      "  --pull never|missing|newer\n"
+	      "                        `pith-image pull IMAGE`: never (default), when IMAGE is not\n"
+	      "                        in the store, or at start and at each update request\n"
+	      "  --pull-option ARG     passed to pith-image pull (e.g. --cert-dir=DIR), repeatable\n"
+	      "  --probation S         after an update, the new image must run S seconds (default 60);\n"
+	      "                        3 failed runs before that go back to the previous image\n"
+	      "                        (update request: SIGHUP to the shim, or ctl update)\n"
 	      "  --runtime PATH        OCI runtime (default: pith next to pith-shim, else PATH)\n"
 	      "  --root DIR            passed to the runtime as --root\n"
 	      "  --log FILE|-|none     k8s-file log, passthrough, or discard\n"
 	      "  --log-max-size N[k|m] rotate the log at N bytes\n"
 	      "  --log-max-files K     rotated files kept (FILE.1 .. FILE.K, default 1)\n"
 	      "  --exit-file FILE      JSON exit report, written atomically\n"
-	      "  --stop-signal SIG     signal sent by stop (default TERM)\n"
+	      "  --stop-signal SIG     signal sent by stop (default: the image's StopSignal, else TERM)\n"
 	      "  --stop-timeout S      seconds before stop sends KILL (default 30)\n"
 	      "  --restart no|on-failure[:MAX]|always[:MAX]\n"
 	      "  --init[=PATH]         run pith-init as the container's PID 1\n"
@@ -120,6 +116,7 @@ enum {
 	OPT_ID = 256, OPT_BUNDLE, OPT_RUNTIME, OPT_ROOT, OPT_LOG, OPT_LOG_SIZE, OPT_LOG_FILES,
 	OPT_EXIT_FILE, OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_RESTART, OPT_INIT, OPT_REMAP,
 	OPT_GROUP, OPT_FOREGROUND, OPT_PID_FILE, OPT_SOCKET, OPT_RUN_DIR, OPT_HELP,
+	OPT_IMAGE, OPT_STORE, OPT_PULL, OPT_PULL_OPT, OPT_PROBATION, OPT_ENV = 'e',
 };
 
 static const struct option long_opts[] = {
@@ -142,6 +139,12 @@ static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "pull", required_argument, NULL, OPT_PULL },
+	{ "probation", required_argument, NULL, OPT_PROBATION },
+	{ "pull-option", required_argument, NULL, OPT_PULL_OPT },
 	{ 0 },
 };
 
@@ -178,6 +181,7 @@ static int apply_opt(struct shim_opts *o, int c, const char *arg, bool *log_give
 	case OPT_STOP_SIGNAL:
 		if (!(o->stop_signal = shim_parse_signal(arg)))
 			return pith_fail(err, 0, "--stop-signal: unknown signal %s", arg);
+		o->stop_signal_given = true;
 		break;
 	case OPT_STOP_TIMEOUT:
 		if (parse_uint(arg, &o->stop_timeout) < 0)
@@ -198,6 +202,34 @@ static int apply_opt(struct shim_opts *o, int c, const char *arg, bool *log_give
 	case OPT_PID_FILE: o->pid_file = arg; break;
 	case OPT_SOCKET: o->socket_path = arg; break;
 	case OPT_RUN_DIR: o->run_dir = arg; break;
+	case OPT_IMAGE: o->image = arg; break;
+	case OPT_STORE: o->store = arg; break;
+	case OPT_ENV:
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return pith_fail(err, 0, "-e: want NAME=VALUE: %s", arg);
+		if (o->nenv == SHIM_MAX_ENV)
+			return pith_fail(err, E2BIG, "-e: more than %d", SHIM_MAX_ENV);
+		o->env[o->nenv++] = arg;
+		break;
+	case OPT_PULL:
+		if (strcmp(arg, "never") == 0)
+			o->pull = PULL_NEVER;
+		else if (strcmp(arg, "missing") == 0)
+			o->pull = PULL_MISSING;
+		else if (strcmp(arg, "newer") == 0)
+			o->pull = PULL_NEWER;
+		else
+			return pith_fail(err, 0, "--pull: want never, missing or newer: %s", arg);
+		break;
+	case OPT_PULL_OPT:
+		if (o->npull_opts == SHIM_MAX_PULL_OPTS)
+			return pith_fail(err, E2BIG, "--pull-option: more than %d", SHIM_MAX_PULL_OPTS);
+		o->pull_opts[o->npull_opts++] = arg;
+		break;
+	case OPT_PROBATION:
+		if (parse_uint(arg, &o->probation) < 0)
+			return pith_fail(err, 0, "--probation: not a number of seconds: %s", arg);
+		break;
 	default:
 		return pith_fail(err, 0, "unknown option (see --help)");
 	}
@@ -211,8 +243,12 @@ static int check_opts(struct shim_opts *o, struct pith_error *err)
 	if (strchr(o->id, '/') || strcmp(o->id, ".") == 0 || strcmp(o->id, "..") == 0 ||
 	    strlen(o->id) > 128)
 		return pith_fail(err, 0, "--id: not a valid container id: %s", o->id);
-	if (!o->bundle)
-		return pith_fail(err, 0, "--bundle is required");
+	if (!o->bundle == !o->image)
+		return pith_fail(err, 0, "one of --bundle and --image is required");
+	if (!o->image && (o->store || o->nenv || o->ncmd || o->pull != PULL_NEVER || o->npull_opts))
+		return pith_fail(err, 0, "--store, -e, --pull, --pull-option and -- CMD go with --image");
+	if (o->image && (!*o->image || o->image[0] == '-'))
+		return pith_fail(err, 0, "--image: not an image name: %s", o->image);
 	if (o->remap_exit >= 0 && !o->init)
 		return pith_fail(err, 0, "--remap-exit needs --init");
 	return 0;
@@ -223,12 +259,14 @@ int shim_parse_opts(struct shim_opts *o, int argc, char **argv, struct pith_erro
 	*o = (struct shim_opts){
 		.stop_signal = SIGTERM, .stop_timeout = SHIM_DEFAULT_STOP_TIMEOUT,
 		.log_max_files = 1, .remap_exit = -1, .log_mode = LOG_NONE,
+		.probation = SHIM_DEFAULT_PROBATION,
 	};
 	bool log_given = false;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	/* "+": options end at the first other word, so CMD after -- keeps its own */
+	while ((c = getopt_long(argc, argv, "+e:", long_opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			shim_usage(stdout);
 			return 1;
@@ -240,8 +278,12 @@ int shim_parse_opts(struct shim_opts *o, int argc, char **argv, struct pith_erro
 		if (r < 0)
 			return r;
 	}
-	if (optind < argc)
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0) {
+		o->cmd = argv + optind;
+		o->ncmd = argc - optind;
+	} else if (optind < argc) {
 		return pith_fail(err, 0, "unexpected argument: %s", argv[optind]);
+	}
 	/* Run in the foreground without a log: the caller sees the output. */
 	if (!log_given && o->foreground)
 		o->log_mode = LOG_PASSTHROUGH;

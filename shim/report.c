@@ -17,16 +17,29 @@ static const char *state_name(enum shim_state st)
 	return "unknown";
 }
 
+/* --image: where an update is (the running image's digest is beside it). */
+static const char *update_state(const struct shim *s)
+{
+	if (s->img.pull_pid)
+		return "pulling";
+	if (s->img.switching)
+		return "switching";
+	return s->img.probation ? "probation" : "idle";
+}
+
 int shim_status_json(const struct shim *s, char *buf, size_t cap)
 {
-	char id[300], started[64];
+	char id[300], started[64], image[512] = "";
 	shim_json_escape(id, sizeof(id), s->o.id, strlen(s->o.id));
 	shim_format_time(s->started_at_ns, started, sizeof(started));
+	if (s->o.image)
+		snprintf(image, sizeof(image), ",\"image\":\"%s\",\"update\":\"%s\",\"rollbacks\":%u",
+			 s->img.running, update_state(s), s->img.rollbacks);
 	int n = snprintf(buf, cap,
 			 "{\"id\":\"%s\",\"state\":\"%s\",\"pid\":%d,\"started_at\":\"%s\","
-			 "\"restarts\":%u,\"log_bytes_dropped\":%llu}\n",
+			 "\"restarts\":%u,\"log_bytes_dropped\":%llu%s}\n",
 			 id, state_name(s->state), s->exited ? 0 : (int)s->pid, started,
-			 s->restarts, (unsigned long long)s->log.dropped);
+			 s->restarts, (unsigned long long)s->log.dropped, image);
 	return n < (int)cap ? n : (int)cap - 1;
 }
 
@@ -85,10 +98,12 @@ static void outcome_json(const struct shim *s, char *buf, size_t cap)
 int shim_write_exit_file(struct shim *s, struct pith_error *err)
 {
 	static char buf[SHIM_TAIL_BYTES * 6 + 2048];
-	char id[300], outcome[128], started[64], finished[64];
+	char id[300], outcome[128], started[64], finished[64], image[128] = "";
 	char tail[SHIM_TAIL_BYTES * 6 + 64];
 	if (!s->o.exit_file)
 		return 0;
+	if (s->o.image) /* which image this exit is of */
+		snprintf(image, sizeof(image), "\"image\":\"%s\",", s->img.running);
 	shim_json_escape(id, sizeof(id), s->o.id, strlen(s->o.id));
 	outcome_json(s, outcome, sizeof(outcome));
 	shim_format_time(s->started_at_ns, started, sizeof(started));
@@ -97,10 +112,10 @@ int shim_write_exit_file(struct shim *s, struct pith_error *err)
 	int n = snprintf(buf, sizeof(buf),
 			 "{\"id\":\"%s\",%s,\"oom_killed\":%s,\"stop_timeout_killed\":%s,"
 			 "\"started_at\":\"%s\",\"finished_at\":\"%s\",\"restarts\":%u,"
-			 "\"log_bytes_dropped\":%llu,\"stderr_tail\":%s}\n",
+			 "%s\"log_bytes_dropped\":%llu,\"stderr_tail\":%s}\n",
 			 id, outcome, s->oom_killed ? "true" : "false",
 			 s->stop_timeout_killed ? "true" : "false", started, finished, s->restarts,
-			 (unsigned long long)s->log.dropped, tail);
+			 image, (unsigned long long)s->log.dropped, tail);
 	if (n >= (int)sizeof(buf))
 		n = (int)sizeof(buf) - 1;
 	return shim_write_file_atomic(s->o.exit_file, buf, (size_t)n, err);

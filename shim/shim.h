@@ -25,10 +25,18 @@
 #define SHIM_BACKOFF_MAX 300         /* seconds */
 #define SHIM_BACKOFF_RESET 600       /* seconds of good running reset the backoff */
 #define SHIM_PATH_MAX 4096
+#define SHIM_MAX_ENV 64              /* -e given with --image */
+#define SHIM_MAX_PULL_OPTS 16
+#define SHIM_DEFAULT_PROBATION 60    /* seconds a new image must run to be kept */
+#define SHIM_PROBATION_TRIES 3       /* failed runs of a new image before going back */
+#define SHIM_STR_(x) #x
+#define SHIM_STR(x) SHIM_STR_(x)
+#define SHIM_DIGEST_LEN 72           /* "sha256:" + 64 hex + NUL */
 
 enum restart_mode { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 enum log_mode { LOG_NONE, LOG_FILE, LOG_PASSTHROUGH };
 enum stream_id { STREAM_STDOUT = 1, STREAM_STDERR = 2 };
+enum pull_mode { PULL_NEVER, PULL_MISSING, PULL_NEWER };
 
 struct shim_opts {
 	const char *id;
@@ -41,6 +49,17 @@ struct shim_opts {
 	const char *socket_path;  /* NULL: <run_dir>/ctl.sock */
 	const char *run_dir;      /* NULL: /run/pith-shim/<id> */
 	const char *init_path;    /* with --init=PATH */
+	const char *image;        /* --image: the bundle is made from it (REF) */
+	const char *store;        /* pith-image --store; NULL: its default */
+	const char *env[SHIM_MAX_ENV]; /* -e NAME=VALUE for the image's bundle */
+	unsigned nenv;
+	char **cmd;               /* after --: replaces the image's Cmd */
+	int ncmd;
+	enum pull_mode pull;
+	const char *pull_opts[SHIM_MAX_PULL_OPTS]; /* --pull-option: for pith-image pull */
+	unsigned npull_opts;
+	unsigned probation;       /* seconds */
+	bool stop_signal_given;   /* --stop-signal beats the image's StopSignal */
 	enum log_mode log_mode;
 	uint64_t log_max_size;    /* 0: no cap */
 	unsigned log_max_files;   /* rotated files kept besides the live one */
@@ -84,6 +103,28 @@ struct shim_cgroup {
 	uint64_t oom_base;        /* oom_kill counter when the container started */
 };
 
+/* Names only this shim uses in the store: pith-shim/ID:running holds the
+ * image it runs (bundling and tagging by digest need a name that reaches it),
+ * pith-shim/ID:previous the one to go back to during a probation. */
+enum shim_pin { PIN_RUNNING, PIN_PREVIOUS };
+
+/* --image: which image runs, and an update in progress (update.c). */
+struct shim_image {
+	char tool[SHIM_PATH_MAX];          /* pith-image beside pith-shim */
+	char bundle[SHIM_PATH_MAX];        /* RUN_DIR/image, made by `pith-image bundle` */
+	char pin[2][256];                  /* by enum shim_pin */
+	bool pinned[2];
+	char running[SHIM_DIGEST_LEN];     /* manifest digest of the bundled image */
+	char target[SHIM_DIGEST_LEN];      /* switching to it once the container stopped */
+	char previous[SHIM_DIGEST_LEN];    /* during probation: the image to go back to */
+	char refused[SHIM_DIGEST_LEN];     /* rolled back from: not taken again */
+	int probation_timer;
+	pid_t pull_pid;                    /* an update's pull, 0 when none */
+	bool bundled, switching, probation;
+	unsigned failures;                 /* failed runs of the new image in probation */
+	unsigned rollbacks;
+};
+
 enum shim_state { STATE_RUNNING, STATE_STOPPING, STATE_BACKOFF, STATE_DONE };
 
 struct shim {
@@ -95,7 +136,10 @@ struct shim {
 	char socket_path[108];
 	char runtime[SHIM_PATH_MAX];
 	char bundle[SHIM_PATH_MAX];    /* the bundle given to the runtime */
+	char config[SHIM_PATH_MAX];    /* --init: its --config (the private copy); "" for none */
 	bool terminal;                 /* process.terminal in the config */
+	int stop_signal;               /* --stop-signal, else the image's StopSignal, else TERM */
+	struct shim_image img;
 
 	int epfd, sigfd, pidfd, ctl_fd, stop_timer, backoff_timer, console_master;
 	int report_fd;                 /* daemon: tells the caller started/failed */
@@ -138,6 +182,7 @@ int shim_self_dir(char *buf, size_t len);
 int shim_path(char *buf, size_t cap, const char *dir, const char *name);
 
 /* spawn.c: runtime invocations with a clean signal state */
+pid_t shim_spawn(const struct shim *s, char *const argv[], const int fds[3]);
 int shim_runtime(struct shim *s, const char *const *args, int in, int out, int errfd,
 		 struct pith_error *err);
 int shim_runtime_quiet(struct shim *s, const char *const *args, struct pith_error *err);
@@ -146,11 +191,32 @@ void shim_child_reset(const struct shim *s);
 /* container.c */
 int shim_container_start(struct shim *s, struct pith_error *err);
 void shim_container_delete(struct shim *s);
+void shim_container_end(struct shim *s);
 int shim_container_signal(struct shim *s, int sig);
 void shim_container_kill_all(struct shim *s);
 
 /* bundle.c */
 int shim_bundle_prepare(struct shim *s, struct pith_error *err);
+
+/* image.c: `pith-image` invocations */
+int shim_image_find_tool(struct shim *s, struct pith_error *err);
+int shim_image_resolve(struct shim *s, const char *ref, char out[SHIM_DIGEST_LEN], struct pith_error *err);
+int shim_image_bundle(struct shim *s, const char *digest, struct pith_error *err);
+void shim_image_unbundle(struct shim *s);
+int shim_image_pin(struct shim *s, enum shim_pin p, const char *image, struct pith_error *err);
+void shim_image_unpin(struct shim *s, enum shim_pin p);
+void shim_image_forget_stale(struct shim *s);
+pid_t shim_image_pull_spawn(struct shim *s, struct pith_error *err);
+void shim_image_pull_error(struct shim *s, int status, struct pith_error *err);
+
+/* update.c: --image start, update requests, probation and rollback */
+int shim_update_setup(struct shim *s, struct pith_error *err);
+int shim_update_request(struct shim *s, struct pith_error *err);
+void shim_update_pulled(struct shim *s, int status);
+bool shim_update_exited(struct shim *s);
+void shim_update_started(struct shim *s);
+void shim_update_probation_timer(struct shim *s);
+void shim_update_finish(struct shim *s);
 
 /* cgroup.c */
 void shim_cgroup_open(struct shim_cgroup *cg, pid_t pid);
@@ -180,6 +246,8 @@ int shim_client_main(int argc, char **argv);
 /* loop.c */
 int shim_loop(struct shim *s);
 void shim_stop(struct shim *s, unsigned timeout);
+void shim_schedule_restart(struct shim *s);
+void shim_timer_arm(int tfd, unsigned seconds);
 int shim_epoll_add(struct shim *s, int fd, uint64_t tag);
 void shim_epoll_del(struct shim *s, int fd);
 
@@ -196,7 +264,7 @@ void shim_self_protect(struct shim *s);
 
 /* epoll tags: kind in the high half, index in the low half */
 enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_STREAM, TAG_CTL_LISTEN, TAG_CLIENT, TAG_STOP_TIMER,
-       TAG_BACKOFF_TIMER };
+       TAG_BACKOFF_TIMER, TAG_PROBATION_TIMER };
 #define SHIM_TAG(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 #endif

@@ -66,6 +66,15 @@ static void child_exec(const struct shim *s, char *const argv[], const int fds[3
 	_exit(127);
 }
 
+/* fork + exec of argv[0] (a path: never searched) with fds as 0, 1, 2. */
+pid_t shim_spawn(const struct shim *s, char *const argv[], const int fds[3])
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(s, argv, fds);
+	return pid < 0 ? -errno : pid;
+}
+
 static size_t build_argv(const struct shim *s, const char *const *args, char *argv[MAX_ARGS])
 {
 	size_t n = 0;
@@ -87,11 +96,9 @@ int shim_runtime(struct shim *s, const char *const *args, int in, int out, int e
 	char *argv[MAX_ARGS];
 	build_argv(s, args, argv);
 	const int fds[3] = { in, out, errfd };
-	pid_t pid = fork();
+	pid_t pid = shim_spawn(s, argv, fds);
 	if (pid < 0)
-		return pith_fail(err, errno, "fork for %s %s", s->runtime, args[0]);
-	if (pid == 0)
-		child_exec(s, argv, fds);
+		return pith_fail(err, -pid, "fork for %s %s", s->runtime, args[0]);
 	auto_fd pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 	bool hung = pidfd >= 0 && poll(&pfd, 1, RUNTIME_TIMEOUT_MS) == 0;

@@ -4,7 +4,8 @@ set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev
       libcriterion-dev busybox-static iproute2 file crun runc uidmap
       jq conmon podman containerd docker.io
-      libarchive-dev libssl-dev umoci skopeo"
+      libarchive-dev libssl-dev umoci skopeo
+      libcurl4-openssl-dev python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

@@ -367,4 +367,10 @@ noise=$(find S/layers -path '*/noise/a')
 	&& [ -z "$(find S/layers S/blobs/sha256 S/bundles -mindepth 1)" ] && [ "$(jq length S/names.json)" = 0 ] \
 	&& pass "bundle --rm then gc empty the store" || fail "gc left: $(find S -mindepth 2)"
 
+# --- pith-shim --image and its update flow: a script of its own, on its own store
+"$here/shim.sh" "$build" || fail "pith-shim --image (tests/image/shim.sh)"
+# --- the same images from a registry: tests/image/pull.sh
+printf '%s\n' "$expected" > "$T/expected.txt"
+"$here/pull.sh" "$build" "$T" || fails=$((fails + 1))
+
 [ $fails = 0 ] && echo "image tests: all passed" || { echo "image tests: $fails failed" >&2; exit 1; }

@@ -1,6 +1,7 @@
 /* The command line as scripts and clients use it: spec, features, version,
  * help, option forms, netDevices through a real create. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,41 @@ Test(cli, option_forms)
 	h_result_free(&r);
 	r = h_pith("run", "-b", b.dir, b.id, NULL);
 	cr_expect_eq(r.status, 0, "-b DIR: %s", r.err);
+	h_result_free(&r);
+	h_bundle_cleanup(&b);
+}
+
+/* --config (crun's option): another file than DIR/config.json, relative to
+ * the bundle or absolute; the bundle reported stays DIR. */
+Test(cli, config_option_reads_that_file_and_keeps_the_bundle)
+{
+	struct bundle b;
+	h_bundle_init(&b, "cfgopt");
+	h_bundle_set_args(&b, "sh", "-c", "echo from-config.json", NULL);
+	h_bundle_write(&b);
+	h_bundle_set_args(&b, "sh", "-c", "echo from-alt", NULL);
+	char alt[300];
+	snprintf(alt, sizeof(alt), "%s/alt.json", b.dir);
+	cr_assert_eq(json_dump_file(b.config, alt, 0), 0);
+	struct run_result r = h_pith("run", "-b", b.dir, "--config", "alt.json", b.id, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "from-alt\n");
+	h_result_free(&r);
+	r = h_pith("create", "-b", b.dir, "-f", alt, b.id, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	h_result_free(&r);
+	r = h_pith("state", b.id, NULL);
+	json_t *st = json_loads(r.out, 0, NULL);
+	char dir[PATH_MAX];
+	cr_assert(st && realpath(b.dir, dir));
+	cr_expect_str_eq(json_string_value(json_object_get(st, "bundle")), dir);
+	json_decref(st);
+	h_result_free(&r);
+	r = h_pith("delete", "--force", b.id, NULL);
+	h_result_free(&r);
+	r = h_pith("run", "-b", b.dir, "--config", "missing.json", b.id, NULL);
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "missing.json"), "the error does not name the file: %s", r.err);
 	h_result_free(&r);
 	h_bundle_cleanup(&b);
 }

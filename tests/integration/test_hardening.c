@@ -9,6 +9,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,5 +323,230 @@ Test(hardening, shim_init_keeps_relative_bind_sources_in_the_bundle)
 	cr_expect_eq(st, 0, "the container failed");
 	cr_expect(got && strcmp(got, "from the bundle\n") == 0, "the container read: %s", got ? got : "(nothing)");
 	free(got);
+	shim_env_cleanup(&e);
+}
+
+/* ---------- windows held open by a seccomp agent ---------- */
+
+/* A seccomp user-notify agent for this test thread and everything it
+ * starts: each listed syscall stops until the agent has run on_stop and
+ * answered "continue". It is a thread started before the filter (so not
+ * under it) and runs until the test process exits: nothing else answers. */
+struct stop_agent {
+	int handover[2];
+	void (*on_stop)(void *arg, const struct seccomp_notif *req);
+	void *arg;
+};
+
+static void *stop_agent_main(void *arg)
+{
+	struct stop_agent *a = arg;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	int fd;
+	if (read(a->handover[0], &fd, sizeof(fd)) != sizeof(fd) || seccomp_notify_alloc(&req, &resp) < 0)
+		return NULL;
+	for (;;) {
+		memset(req, 0, sizeof(*req));
+		if (seccomp_notify_receive(fd, req) < 0)
+			continue;
+		a->on_stop(a->arg, req);
+		resp->id = req->id;
+		resp->val = 0;
+		resp->error = 0;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		seccomp_notify_respond(fd, resp); /* ENOENT: the caller died meanwhile */
+	}
+	return NULL;
+}
+
+static void start_stop_agent(struct stop_agent *a, const int *syscalls, size_t n)
+{
+	pthread_t t;
+	cr_assert_eq(pipe2(a->handover, O_CLOEXEC), 0);
+	cr_assert_eq(pthread_create(&t, NULL, stop_agent_main, a), 0);
+	pthread_detach(t);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	cr_assert(ctx);
+	cr_assert_eq(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, syscalls[i], 0), 0, "syscall %d", syscalls[i]);
+	cr_assert_eq(seccomp_load(ctx), 0);
+	int fd = seccomp_notify_fd(ctx);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(a->handover[1], &fd, sizeof(fd)), (ssize_t)sizeof(fd));
+}
+
+/* ---------- the cgroup mount against a symlink swapped in at the last moment ---------- */
+
+/* When the container's init is about to mount on the cgroup destination,
+ * the agent moves the directory away and leaves a symlink to a host
+ * directory in its place (what a second container sharing the rootfs could
+ * do, CVE-2021-30465): a mount by path string follows it, a mount on the
+ * destination's fd does not. At that process's next stop the mount has
+ * happened: the agent keeps its mountinfo (from the host's root: no
+ * pivot_root yet). */
+struct swap_state {
+	char dest[PATH_MAX + 16], moved[PATH_MAX + 16], outside[PATH_MAX + 16];
+	pid_t swapped;
+	char *mountinfo;
+};
+
+/* The mount target of a stopped call: the string, or where /proc/self/fd/N points. */
+static bool mount_target_is(pid_t pid, uint64_t addr, const char *want)
+{
+	char mem[64], s[PATH_MAX] = "";
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)pid);
+	int fd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = pread(fd, s, sizeof(s) - 1, (off_t)addr);
+	close(fd);
+	if (n <= 0)
+		return false;
+	s[n] = '\0';
+	if (strncmp(s, "/proc/self/fd/", 14) == 0) {
+		char link[64];
+		snprintf(link, sizeof(link), "/proc/%d/fd/%.20s", (int)pid, s + 14);
+		ssize_t l = readlink(link, s, sizeof(s) - 1);
+		if (l <= 0)
+			return false;
+		s[l] = '\0';
+	}
+	return strcmp(s, want) == 0;
+}
+
+static void swap_on_stop(void *arg, const struct seccomp_notif *req)
+{
+	struct swap_state *w = arg;
+	if (!w->swapped && req->data.nr == SYS_mount && mount_target_is(req->pid, req->data.args[1], w->dest)) {
+		if (rename(w->dest, w->moved) == 0 && symlink(w->outside, w->dest) == 0)
+			w->swapped = (pid_t)req->pid;
+	} else if (w->swapped == (pid_t)req->pid && !w->mountinfo) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)req->pid);
+		w->mountinfo = h_read_file(path);
+	}
+}
+
+/* A mount point, as mountinfo's fifth field. */
+static bool mounted_at(const char *mountinfo, const char *path)
+{
+	char needle[PATH_MAX + 2];
+	snprintf(needle, sizeof(needle), " %s ", path);
+	return strstr(mountinfo, needle) != NULL;
+}
+
+Test(hardening, cgroup_mount_follows_no_symlink_swapped_in_before_it)
+{
+	static struct swap_state a;
+	static struct stop_agent agent = { .on_stop = swap_on_stop, .arg = &a };
+	static const int stops[] = { SCMP_SYS(mount), SCMP_SYS(openat), SCMP_SYS(openat2) };
+	struct bundle b;
+	h_bundle_init(&b, "cgswap");
+	char rootfs[PATH_MAX], bundle[PATH_MAX];
+	cr_assert(realpath(sec_private_rootfs(&b), rootfs) && realpath(b.dir, bundle));
+	snprintf(a.dest, sizeof(a.dest), "%s/cg", rootfs);
+	snprintf(a.moved, sizeof(a.moved), "%s/cg.moved", rootfs);
+	snprintf(a.outside, sizeof(a.outside), "%s/outside", bundle); /* next to the rootfs */
+	cr_assert_eq(mkdir(a.dest, 0755), 0);
+	cr_assert_eq(mkdir(a.outside, 0755), 0);
+	json_array_append_new(json_object_get(b.config, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", "/cg", "type", "cgroup",
+					"source", "cgroup", "options", "nosuid", "noexec", "nodev", "ro"));
+	h_bundle_write(&b);
+
+	start_stop_agent(&agent, stops, sizeof(stops) / sizeof(stops[0]));
+	struct run_result r = h_pith("create", "--bundle", b.dir, b.id, NULL);
+	cr_assert(a.swapped, "the init never mounted on %s (create: %d %s)", a.dest, r.status, r.err);
+	cr_assert(a.mountinfo, "no stop of the init after its cgroup mount (create: %d %s)", r.status, r.err);
+	cr_expect_not(mounted_at(a.mountinfo, a.outside),
+		      "the cgroup mount followed the symlink to %s:\n%s", a.outside, a.mountinfo);
+	cr_expect(mounted_at(a.mountinfo, a.moved), "nothing on the destination's own directory %s:\n%s",
+		  a.moved, a.mountinfo);
+	/* The reopen through the confined resolver meets the symlink: create
+	 * refuses, naming the mount, and leaves nothing. */
+	cr_expect_neq(r.status, 0, "create went on past a swapped destination");
+	cr_expect(strstr(r.err, "/cg"), "the error does not name the mount: %s", r.err);
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/%s", h_root(), b.id);
+	cr_expect_not(h_path_exists(dir), "state dir left behind");
+	cr_expect_eq(h_count_mounts(b.id), 0, "mounts left behind");
+	free(a.mountinfo);
+	h_result_free(&r);
+	unlink(a.dest);
+	h_bundle_cleanup(&b);
+}
+
+/* ---------- the shim's console socket ---------- */
+
+/* Its mode at the first stop of anyone after it exists: the shim stops at
+ * every bind, chmod, umask and listen, so a chmod after bind is caught with
+ * the socket still at the umask's mode, before the chmod runs. */
+struct sock_watch {
+	char path[200];
+	mode_t mode;
+	long nr;
+};
+
+static void sock_on_stop(void *arg, const struct seccomp_notif *req)
+{
+	struct sock_watch *w = arg;
+	struct stat st;
+	if (w->nr < 0 && lstat(w->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		w->mode = st.st_mode & 07777;
+		w->nr = req->data.nr;
+	}
+}
+
+Test(hardening, shim_console_socket_is_private_from_its_bind)
+{
+	static struct sock_watch w = { .nr = -1 };
+	static struct stop_agent agent = { .on_stop = sock_on_stop, .arg = &w };
+	static const int stops[] = { SCMP_SYS(bind), SCMP_SYS(chmod), SCMP_SYS(fchmodat), SCMP_SYS(fchmod),
+				     SCMP_SYS(umask), SCMP_SYS(listen) };
+	struct shim_env e;
+	shim_env_init(&e, "consock");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "exit 0", .terminal = true });
+	snprintf(w.path, sizeof(w.path), "%s/console.sock", e.run_dir);
+	umask(0); /* a supervisor's umask may be 0: a bind under it gives 0777 */
+	start_stop_agent(&agent, stops, sizeof(stops) / sizeof(stops[0]));
+	const char *fg[] = { "--foreground", "--log", "none", NULL };
+	cr_expect_eq(shim_env_run(&e, fg), 0, "the container failed");
+	cr_assert_geq(w.nr, 0, "no stop saw %s", w.path);
+	/* connect(2) needs write permission: none for group or others */
+	cr_expect_eq(w.mode & 077, 0, "%s was %04o at its first stop (syscall %ld), before any chmod could run",
+		     w.path, (unsigned)w.mode, w.nr);
+	shim_env_cleanup(&e);
+}
+
+/* ---------- pith-shim --init and the bundle the runtime reports ---------- */
+
+/* The runtime runs a private copy of config.json (pith-init as PID 1), but
+ * the bundle is still the user's: `state` and the hooks' state say so, not
+ * the shim's run dir. */
+Test(hardening, shim_init_reports_the_users_bundle)
+{
+	struct shim_env e;
+	shim_env_init(&e, "initbundle");
+	shim_env_bundle(&e, &(struct bundle_opts){ .script = "touch /out/ready; exec sleep 100" });
+	const char *extra[] = { "--init", NULL };
+	cr_assert_eq(shim_env_run(&e, extra), 0, "the shim did not start the container");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/ready", e.out);
+	cr_assert(shimt_wait_file(path, 5000), "the container never got ready");
+	char *const argv[] = { (char *)shim_test_runtime(), "--root", e.root, "state", e.id, NULL };
+	struct run_result r = h_run(argv, 10);
+	cr_assert_eq(r.status, 0, "state: %s", r.err);
+	json_t *st = json_loads(r.out, 0, NULL);
+	cr_assert(st, "state printed: %s", r.out);
+	char want[PATH_MAX];
+	cr_assert(realpath(e.bundle, want));
+	const char *got = json_string_value(json_object_get(st, "bundle"));
+	cr_expect(got && strcmp(got, want) == 0, "state.bundle is %s, not the user's %s", got ? got : "(none)", want);
+	json_decref(st);
+	h_result_free(&r);
+	const char *stop[] = { "stop", "0", NULL };
+	shim_env_ctl(&e, NULL, 0, stop);
 	shim_env_cleanup(&e);
 }

@@ -20,7 +20,7 @@
 
 #include "harness.h"
 #include "../../config/spec.h"
-#include "../../runtime/rootfs.h"
+#include "../../runtime/mount/rootfs.h"
 
 /* ---------- helpers ---------- */
 

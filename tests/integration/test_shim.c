@@ -130,6 +130,63 @@ Test(shim, death_by_signal_reported_exactly)
 	free(rep);
 }
 
+/* Signal names come from the runtime's table (runtime/process/signals.c):
+ * the real-time forms `pith kill` takes work for --stop-signal and ctl kill,
+ * and the report names them. The shell is not PID 1, so a signal it has no
+ * handler for kills it. */
+static const struct bundle_opts rt_waiting = {
+	.script = "touch /out/ready; while :; do sleep 1; done",
+	.no_pid_ns = true,
+};
+
+static void start_rt(const char *name, const char *opt, const char *value)
+{
+	const char *args[] = { "--log", env.log, opt, value, NULL };
+	char ready[200];
+	cr_assert_eq(run_fg(name, &rt_waiting, args), 0, "the shim did not start the container");
+	out_path(ready, sizeof(ready), "ready");
+	cr_assert(shimt_wait_file(ready, 5000), "the container never got ready");
+}
+
+static void expect_killed_by(int sig, const char *name)
+{
+	char want[64];
+	char *rep = exit_report(5000);
+	cr_expect_eq(shimt_json_int(rep, "signal", -1), sig, "report: %s", rep);
+	snprintf(want, sizeof(want), "\"signal_name\":\"%s\"", name);
+	cr_expect_not_null(strstr(rep, want), "no %s in the report: %s", want, rep);
+	cr_expect_eq(shimt_json_bool(rep, "stop_timeout_killed"), 0, "report: %s", rep);
+	free(rep);
+}
+
+Test(shim, stop_signal_takes_a_realtime_name)
+{
+	const char *stop[] = { "stop", "10", NULL };
+	start_rt("rtstop", "--stop-signal", "RTMIN+3");
+	cr_assert_eq(shim_env_ctl(&env, NULL, 0, stop), 0);
+	expect_killed_by(SIGRTMIN + 3, "SIGRTMIN+3");
+}
+
+Test(shim, ctl_kill_takes_a_realtime_name)
+{
+	const char *kill_rt[] = { "kill", "sigrtmax-2", NULL };
+	start_rt("rtkill", "--stop-timeout", "10");
+	cr_assert_eq(shim_env_ctl(&env, NULL, 0, kill_rt), 0);
+	expect_killed_by(SIGRTMAX - 2, "SIGRTMAX-2");
+}
+
+/* RTMIN+N beyond SIGRTMAX is no signal for the runtime: the shim must not
+ * start a container with it either. */
+Test(shim, stop_signal_the_runtime_refuses_is_refused)
+{
+	const char *fg[] = { "--foreground", "--log", "none", "--stop-signal", "RTMIN+40", NULL };
+	char ready[200];
+	cr_expect_neq(run_fg("rtbad", &rt_waiting, fg), 0, "--stop-signal RTMIN+40 was accepted");
+	out_path(ready, sizeof(ready), "ready");
+	cr_expect_eq(access(ready, F_OK), -1, "a container ran");
+	cr_expect_eq(access(env.exit_file, F_OK), -1, "an exit report was written");
+}
+
 Test(shim, init_passes_signal_status_and_remaps_143)
 {
 	const char *fg[] = { "--foreground", "--log", "none", "--init", NULL };

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../runtime/caps.h"
+#include "../../runtime/process/caps.h"
 
 #define BIT(c) (1ULL << (c))
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/cgroup.h"
+#include "../../runtime/cgroup/cgroup.h"
 
 /* This machine's layout: v1 controllers + a cgroup2 owning hugetlb only. */
 static const char hybrid_mi[] =

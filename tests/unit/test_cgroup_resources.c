@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 
-#include "../../runtime/cgroup.h"
+#include "../../runtime/cgroup/cgroup.h"
 #include "lib_fake_cgroup.h"
 
 static int dfd = -1;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../runtime/cgroup.h"
+#include "../../runtime/cgroup/cgroup.h"
 
 static char root[128];
 

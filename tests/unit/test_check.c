@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/check.h"
-#include "../../runtime/commands.h"
+#include "../../runtime/check/check.h"
+#include "../../runtime/cli/commands.h"
 
 static char tree[256];
 static char proc_dir[300], sys_dir[300];

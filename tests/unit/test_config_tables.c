@@ -10,20 +10,15 @@
 
 #include "../../config/parse_internal.h"
 
-Test(config_tables, capabilities_round_trip)
+/* The numbers themselves are pinned in test_tables_fixed.c. */
+Test(config_tables, capability_bounds)
 {
 	cr_assert_eq(spec_capability_last(), 40);
-	for (int cap = 0; cap <= spec_capability_last(); cap++) {
-		const char *name = spec_capability_name(cap);
-		cr_assert_not_null(name, "cap %d has no name", cap);
-		cr_assert_eq(spec_capability_from_name(name), cap, "%s", name);
-	}
-	cr_assert_str_eq(spec_capability_name(40), "CAP_CHECKPOINT_RESTORE");
-	cr_assert_str_eq(spec_capability_name(24), "CAP_SYS_RESOURCE");
 	cr_assert_null(spec_capability_name(41));
 	cr_assert_null(spec_capability_name(-1));
 	cr_assert_eq(spec_capability_from_name("CAP_"), -1);
 	cr_assert_eq(spec_capability_from_name("CHOWN"), -1);
+	cr_assert_eq(spec_capability_from_name("cap_chown"), -1);
 }
 
 Test(config_tables, rlimits)
@@ -35,20 +30,10 @@ Test(config_tables, rlimits)
 	cr_assert_eq(spec_rlimit_from_name("NOFILE"), -1);
 }
 
-Test(config_tables, namespaces)
+Test(config_tables, namespace_names_the_spec_does_not_use)
 {
-	const char *names[] = { "mount", "pid", "network", "ipc", "uts", "user", "cgroup", "time" };
-	int all = 0;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int f = spec_namespace_from_name(names[i]);
-		cr_assert_neq(f, 0, "%s", names[i]);
-		cr_assert_eq(all & f, 0, "%s shares a bit", names[i]);
-		all |= f;
-		cr_assert_str_eq(spec_namespace_name(f), names[i]);
-	}
-	cr_assert_eq(spec_namespace_from_name("network"), CLONE_NEWNET);
-	cr_assert_eq(spec_namespace_from_name("mount"), CLONE_NEWNS);
 	cr_assert_eq(spec_namespace_from_name("net"), 0);
+	cr_assert_eq(spec_namespace_from_name("Network"), 0);
 	cr_assert_null(spec_namespace_name(CLONE_VM));
 }
 
@@ -91,16 +76,13 @@ Test(config_tables, propagation)
 	cr_assert_eq(propagation_from_name("bogus"), 0);
 }
 
-Test(config_tables, names_of_hooks_and_seccomp)
+Test(config_tables, names_of_hooks_and_unknown_seccomp_names)
 {
 	cr_assert_str_eq(spec_hook_names[SPEC_HOOK_CREATE_RUNTIME], "createRuntime");
 	cr_assert_str_eq(spec_hook_names[SPEC_HOOK_POSTSTOP], "poststop");
-	for (int a = 0; a < SPEC_SCMP_ACT__COUNT; a++)
-		cr_assert_eq(seccomp_action_from_name(spec_seccomp_action_names[a]), a);
-	for (int o = 0; o < SPEC_SCMP_CMP__COUNT; o++)
-		cr_assert_eq(seccomp_op_from_name(spec_seccomp_op_names[o]), o);
-	cr_assert_eq(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_TSYNC"), SPEC_SCMP_FLAG_TSYNC);
-	cr_assert_eq(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
-		     SPEC_SCMP_FLAG_WAIT_KILLABLE_RECV);
+	/* What each seccomp name means is pinned through the compiler in
+	 * test_seccomp.c (seccomp_names); here only names that mean nothing. */
 	cr_assert_eq(seccomp_action_from_name("SCMP_ACT_KILL_ALL"), -1);
+	cr_assert_eq(seccomp_op_from_name("SCMP_CMP_MASKED_NE"), -1);
+	cr_assert_eq(seccomp_flag_from_name("SECCOMP_FILTER_FLAG_NEW_LISTENER"), 0);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../runtime/lsm.h"
+#include "../../runtime/process/lsm.h"
 
 Test(lsm, attr_file_off_procfs_is_refused)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../runtime/rootfs.h"
+#include "../../runtime/mount/rootfs.h"
 
 static const char *const NO_MOUNT_NS = "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"uts\"}]";
 

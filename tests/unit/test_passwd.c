@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/passwd.h"
-#include "../../runtime/process.h"
+#include "../../runtime/process/passwd.h"
+#include "../../runtime/process/process.h"
 #include "lib_temp_root.h"
 
 static int root_fd = -1;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/paths.h"
+#include "../../runtime/mount/paths.h"
 
 typedef int (*resolver)(int, const char *, int, struct pith_error *);
 

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "../../config/spec.h"
-#include "../../runtime/seccomp.h"
-#include "../../runtime/seccomp_cache.h"
-#include "../../runtime/sha256.h"
+#include "../../runtime/seccomp/seccomp.h"
+#include "../../runtime/seccomp/seccomp_cache.h"
+#include "../../runtime/seccomp/sha256.h"
 
 /* ---------- a classic-BPF interpreter for seccomp programs ---------- */
 
@@ -400,6 +400,116 @@ Test(seccomp_arch, compat_arches_are_filtered_foreign_ones_dropped)
 	seccomp_program_release(&q);
 }
 #endif
+
+/* ---------- the spec's names, through the parser, to the kernel's values ---------- */
+
+/* A config with one rule, loaded by the real parser (which owns the name
+ * tables) and compiled: what config-linux.md's names mean, written out here
+ * from seccomp(2), so a wrong or swapped name in config/tables.c fails. */
+static struct spec *one_rule_config(const char *rule, const char *extra)
+{
+	char text[1024];
+	struct spec *sp = NULL;
+	struct pith_error err = { 0 };
+	snprintf(text, sizeof(text),
+		 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"linux\":{\"seccomp\":"
+		 "{\"defaultAction\":\"SCMP_ACT_ALLOW\"%s,\"syscalls\":[%s]}}}", extra, rule);
+	cr_assert_eq(spec_load_string(text, "config.json", &sp, &err), 0, "%s\n%s", err.msg, text);
+	return sp;
+}
+
+Test(seccomp_names, each_action_name_is_the_kernels_return_value)
+{
+	static const struct {
+		const char *name;
+		uint32_t ret;
+	} cases[] = {
+		{ "SCMP_ACT_KILL", 0x00000000 },         { "SCMP_ACT_KILL_THREAD", 0x00000000 },
+		{ "SCMP_ACT_KILL_PROCESS", 0x80000000 }, { "SCMP_ACT_TRAP", 0x00030000 },
+		{ "SCMP_ACT_ERRNO", 0x00050000 | EPERM }, { "SCMP_ACT_TRACE", 0x7ff00000 | EPERM },
+		{ "SCMP_ACT_LOG", 0x7ffc0000 },          { "SCMP_ACT_ALLOW", 0x7fff0000 },
+		{ "SCMP_ACT_NOTIFY", 0x7fc00000 },
+	};
+	char rule[256];
+	skip_without_seccomp();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool notify = strcmp(cases[i].name, "SCMP_ACT_NOTIFY") == 0;
+		snprintf(rule, sizeof(rule), "{\"names\":[\"mkdirat\"],\"action\":\"%s\"}", cases[i].name);
+		struct spec *sp = one_rule_config(rule, notify ? ",\"listenerPath\":\"/run/a.sock\"" : "");
+		struct seccomp_program p;
+		prepare_ok(&sp->linux_.seccomp, NULL, &p);
+		cr_expect_eq(eval(&p, SYS_mkdirat, 0, 0), cases[i].ret, "%s gave %#x", cases[i].name,
+			     eval(&p, SYS_mkdirat, 0, 0));
+		seccomp_program_release(&p);
+		spec_free(sp);
+	}
+}
+
+Test(seccomp_names, each_operator_name_compares_as_its_name_says)
+{
+	/* Against 7 (MASKED_EQ: arg & 1 == 1, odd), for the arguments 5, 6, 7, 8:
+	 * a distinct pattern per operator, so a swapped pair fails. */
+	static const struct {
+		const char *name, *args;
+		bool match[4];
+	} cases[] = {
+		{ "SCMP_CMP_NE", "\"value\":7", { 1, 1, 0, 1 } },
+		{ "SCMP_CMP_LT", "\"value\":7", { 1, 1, 0, 0 } },
+		{ "SCMP_CMP_LE", "\"value\":7", { 1, 1, 1, 0 } },
+		{ "SCMP_CMP_EQ", "\"value\":7", { 0, 0, 1, 0 } },
+		{ "SCMP_CMP_GE", "\"value\":7", { 0, 0, 1, 1 } },
+		{ "SCMP_CMP_GT", "\"value\":7", { 0, 0, 0, 1 } },
+		{ "SCMP_CMP_MASKED_EQ", "\"value\":1,\"valueTwo\":1", { 1, 0, 1, 0 } },
+	};
+	char rule[256];
+	skip_without_seccomp();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(rule, sizeof(rule), "{\"names\":[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\","
+			 "\"args\":[{\"index\":1,%s,\"op\":\"%s\"}]}", cases[i].args, cases[i].name);
+		struct spec *sp = one_rule_config(rule, "");
+		struct seccomp_program p;
+		prepare_ok(&sp->linux_.seccomp, NULL, &p);
+		for (int k = 0; k < 4; k++)
+			cr_expect_eq(eval(&p, SYS_getpriority, 0, 5 + k),
+				     cases[i].match[k] ? RET_ERRNO(EPERM) : SECCOMP_RET_ALLOW, "%s against %d",
+				     cases[i].name, 5 + k);
+		seccomp_program_release(&p);
+		spec_free(sp);
+	}
+}
+
+Test(seccomp_names, each_flag_name_is_the_kernels_bit)
+{
+	/* uapi/linux/seccomp.h: TSYNC 1, LOG 2, SPEC_ALLOW 4, NEW_LISTENER 8,
+	 * TSYNC_ESRCH 16, WAIT_KILLABLE_RECV 32 (this last one with a listener). */
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} cases[] = {
+		{ "SECCOMP_FILTER_FLAG_TSYNC", 1 },
+		{ "SECCOMP_FILTER_FLAG_LOG", 2 },
+		{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4 },
+	};
+	char extra[128];
+	skip_without_seccomp();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(extra, sizeof(extra), ",\"flags\":[\"%s\"]", cases[i].name);
+		struct spec *sp = one_rule_config("{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\"}", extra);
+		struct seccomp_program p;
+		prepare_ok(&sp->linux_.seccomp, NULL, &p);
+		cr_expect_eq(p.flags, cases[i].bit, "%s gave %#x", cases[i].name, (unsigned)p.flags);
+		seccomp_program_release(&p);
+		spec_free(sp);
+	}
+	struct spec *sp = one_rule_config("{\"names\":[\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}",
+					  ",\"listenerPath\":\"/run/a.sock\","
+					  "\"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]");
+	struct seccomp_program p;
+	prepare_ok(&sp->linux_.seccomp, NULL, &p);
+	cr_expect_eq(p.flags, 8u | 32u, "listener and killable wait: %#x", (unsigned)p.flags);
+	seccomp_program_release(&p);
+	spec_free(sp);
+}
 
 Test(seccomp_flags, spec_flags_become_kernel_flags)
 {

@@ -6,7 +6,7 @@
 #include <sched.h>
 #include <string.h>
 
-#include "../../runtime/rootfs.h"
+#include "../../runtime/mount/rootfs.h"
 
 static void path_is(const char *key, const char *want)
 {

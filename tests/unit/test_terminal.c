@@ -15,7 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../../runtime/terminal.h"
+#include "../../runtime/process/terminal.h"
 
 TestSuite(terminal, .timeout = 20);
 

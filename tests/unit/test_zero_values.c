@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../runtime/cgroup.h"
+#include "../../runtime/cgroup/cgroup.h"
 #include "lib_fake_cgroup.h"
 
 static int dfd = -1;

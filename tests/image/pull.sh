@@ -1,0 +1,300 @@
+#!/bin/sh
+# pith-image pull against Debian's docker-registry on 127.0.0.1, over TLS from a CA made here,
+# once with htpasswd basic auth and once with token auth (token_server.py), images pushed by
+# skopeo and podman; then faults from fault_proxy.py (drops, stalls, 500/429, a flipped byte)
+# and SIGKILLs at random moments; pith-image push read back by skopeo. No network beyond loopback.
+# usage: pull.sh BUILD_DIR WORK_DIR   (WORK_DIR: run.sh's, with its layouts L, Lm, Lbigz, U (umoci's unpack of L:t), the
+#        podman-loadable skopeo-oci.tar and expected.txt, the output the test image prints)
+set -eu
+build=$(cd "${1:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
+W=$(cd "${2:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tier-skip.sh"
+command -v docker-registry >/dev/null || { tier_skip "pull tests" "docker-registry is not installed"; exit 0; }
+command -v openssl >/dev/null || { tier_skip "pull tests" "openssl is not installed"; exit 0; }
+P=$(mktemp -d "$W/pull.XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	for m in $(awk -v t="$P" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	rm -rf "$P"
+	[ -z "${PR:-}" ] || rm -rf "$PR"
+}
+trap cleanup EXIT
+img="$build/pith-image"
+expected=$(cat "$W/expected.txt")
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { # PORT: until something listens (10 s)
+	for _ in $(seq 100); do
+		python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null \
+			&& return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $1" >&2; return 1
+}
+cd "$P"
+
+# --- a CA, the registries' certificate (127.0.0.1), and the token signer's key
+mkdir certs
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out certs/ca.crt -days 2 -subj /CN=pith-test-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
+openssl x509 -req -in server.csr -CA certs/ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 \
+	-extfile san.ext 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout sign.key -out sign.crt -days 2 -subj /CN=pith-token-signer 2>/dev/null
+
+registry() { # NAME PORT AUTH-YAML: a registry over TLS
+	mkdir -p "$1"
+	cat > "$1/config.yml" <<EOF
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $P/$1/data
+http:
+  addr: 127.0.0.1:$2
+  secret: pith-test
+  tls:
+    certificate: $P/server.crt
+    key: $P/server.key
+$3
+EOF
+	docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
+	pids="$pids $!"
+	wait_port "$2"
+}
+python3 -c 'import crypt; print("user:" + crypt.crypt("secret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' > htpasswd 2>/dev/null
+PA=$(free_port)
+registry basic "$PA" "auth:
+  htpasswd:
+    realm: pith-test
+    path: $P/htpasswd"
+TP=$(free_port)
+python3 "$here/token_server.py" "$TP" server.crt server.key sign.crt sign.key pith-test-issuer user:secret \
+	"$P/token.log" &
+pids="$pids $!"
+wait_port "$TP"
+PB=$(free_port)
+registry token "$PB" "auth:
+  token:
+    realm: https://127.0.0.1:$TP/token
+    service: pith-test-registry
+    issuer: pith-test-issuer
+    rootcertbundle: $P/sign.crt"
+A=127.0.0.1:$PA
+B=127.0.0.1:$PB
+
+# --- real producers push: skopeo to both, podman to the token registry
+skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/L:t" "docker://$A/test/t:1"
+skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/Lbigz:t" "docker://$A/test/big:1"
+skopeo copy -q --all --dest-cert-dir certs --dest-creds user:secret oci:"$W/Lm:multi" "docker://$A/test/multi:1"
+skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/L:t" "docker://$B/skopeo/t:1"
+# podman refuses a runroot longer than 50 characters: its dirs live in /tmp
+PR=$(mktemp -d /tmp/pith-pull-pr.XXXXXX)
+PM="podman --root $PR/root --runroot $PR/run --tmpdir $PR/tmp --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
+mkdir -p "$PR/tmp"
+$PM load -q -i "$W/skopeo-oci.tar" >/dev/null
+$PM push -q --cert-dir certs --creds user:secret localhost/t:latest "$B/podman/t:1"
+$PM rmi -a -f >/dev/null 2>&1 || true
+
+runs() { # IMAGE: bundle from the store S and run it under pith; prints what it printed
+	"$img" --store S bundle "$1" B >/dev/null && timeout 60 "$build/pith" --root "$P/run" run -b B "pull-$$" 2>&1
+	"$img" --store S bundle --rm B >/dev/null 2>&1 || true
+}
+no_leftovers() { ! ls S/layers S/blobs/sha256 | grep -q tmp; }
+named() { [ -s S/names.json ] && jq -e --arg n "$1" 'has($n)' S/names.json >/dev/null; }
+
+# --- basic auth over TLS, credentials from --creds, then from auth files
+rm -rf S
+if "$img" --store S pull --cert-dir certs --creds user:secret "$A/test/t:1" >pull.out 2>pull.err \
+	&& [ "$(runs "$A/test/t:1")" = "$expected" ]; then pass "basic auth over TLS (--creds, --cert-dir): pulled and runs under pith"
+else fail "basic auth pull: $(cat pull.err)"; fi
+rm -rf S
+if "$img" --store S pull --cert-dir certs "$A/test/t:1" 2>pull.err; then fail "pulled without credentials"
+elif grep -q 'user name and password' pull.err && ! named "$A/test/t:1"; then pass "no credentials: $(cat pull.err)"
+else fail "no credentials: $(cat pull.err)"; fi
+if "$img" --store S pull --cert-dir certs --creds user:wrong "$A/test/t:1" 2>pull.err; then fail "pulled with a wrong password"
+elif grep -q 'refused' pull.err; then pass "wrong password: $(cat pull.err)"; else fail "wrong password: $(cat pull.err)"; fi
+auth=$(printf user:secret | base64)
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$A" "$auth" > auth.json
+mkdir -p dockercfg && printf '{"auths": {"https://%s": {"auth": "%s"}}}\n' "$A" "$auth" > dockercfg/config.json
+rm -rf S
+REGISTRY_AUTH_FILE=$P/auth.json "$img" --store S pull --cert-dir certs "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "credentials from REGISTRY_AUTH_FILE (podman's auth.json)" || fail "auth.json: $(cat pull.err)"
+rm -rf S
+env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR=$P/none DOCKER_CONFIG=$P/dockercfg "$img" --store S pull --cert-dir certs \
+	"$A/test/t:1" >/dev/null 2>pull.err && pass "credentials from docker's config.json" || fail "config.json: $(cat pull.err)"
+rm -rf S
+if "$img" --store S pull --creds user:secret "$A/test/t:1" 2>pull.err; then fail "pulled from an unknown CA"
+elif grep -qi 'certificate' pull.err && grep -q 'cert-dir' pull.err; then pass "unknown CA refused: $(cat pull.err)"
+else fail "unknown CA: $(cat pull.err)"; fi
+"$img" --store S pull --insecure "$A" --creds user:secret "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "--insecure $A: TLS without verification" || fail "--insecure: $(cat pull.err)"
+rm -rf S
+mkdir -p "/etc/containers/certs.d/$A" && cp certs/ca.crt "/etc/containers/certs.d/$A/ca.crt"
+"$img" --store S pull --creds user:secret "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "per-registry CA from /etc/containers/certs.d/$A" || fail "certs.d: $(cat pull.err)"
+rm -rf "/etc/containers/certs.d/$A"
+
+# --- token auth: the Bearer challenge, a JWT from the realm, images from podman and skopeo
+for name in podman/t:1 skopeo/t:1; do
+	rm -rf S
+	if "$img" --store S pull --cert-dir certs --creds user:secret "$B/$name" >/dev/null 2>pull.err \
+		&& [ "$(runs "$B/$name")" = "$expected" ]; then pass "token auth: $name (pushed by ${name%%/*}) pulled and runs"
+	else fail "token auth $name: $(cat pull.err)"; fi
+done
+grep -q "scope=repository%3Apodman%2Ft%3Apull" token.log && pass "the token was asked for the pull scope" \
+	|| fail "token requests: $(tail -3 token.log)"
+if "$img" --store S pull --cert-dir certs --creds user:nope "$B/skopeo/t:1" 2>pull.err; then fail "token with a wrong password"
+elif grep -q 'token from https://127.0.0.1:'"$TP"'/token: HTTP 401' pull.err; then pass "token refused: $(cat pull.err)"
+else fail "token refused: $(cat pull.err)"; fi
+
+# --- push (an OCI layout to the token registry): skopeo reads it back, pith pulls and runs it
+rm -rf S
+"$img" --store S push --cert-dir certs --creds user:secret oci:"$W/L:t" "$B/pith/t:1" >/dev/null 2>push.err \
+	&& skopeo copy -q --src-cert-dir certs --src-creds user:secret "docker://$B/pith/t:1" oci:pushed:t \
+	&& umoci unpack --image pushed:t PU >/dev/null && python3 "$here/compare.py" PU/rootfs "$W/U/rootfs" >/dev/null \
+	&& "$img" --store S pull --cert-dir certs --creds user:secret "$B/pith/t:1" >/dev/null 2>>push.err \
+	&& [ "$(runs "$B/pith/t:1")" = "$expected" ] \
+	&& pass "push to the token registry: skopeo copies it back (umoci unpacks the same tree), pith pulls and runs it" \
+	|| fail "push: $(cat push.err)"
+
+# --- a pinned digest; a multi-arch index with --platform; JSON progress events
+digest=$(jq -r --arg n "$A/test/t:1" '.[$n]' S/names.json 2>/dev/null || true)
+rm -rf S
+"$img" --store S pull --cert-dir certs --creds user:secret "$A/test/t:1" >/dev/null
+digest=$(jq -r --arg n "$A/test/t:1" '.[$n]' S/names.json)
+"$img" --store S pull --cert-dir certs --creds user:secret "$A/test/t@$digest" >/dev/null 2>pull.err \
+	&& named "$A/test/t@$digest" && pass "pull by digest: $A/test/t@$digest" || fail "by digest: $(cat pull.err)"
+other=sha256:$(printf x | sha256sum | cut -d' ' -f1)
+"$img" --store S pull --cert-dir certs --creds user:secret "$A/test/t@$other" 2>pull.err \
+	&& fail "an unknown digest pulled" || pass "unknown digest: $(cat pull.err)"
+"$img" --store S pull --cert-dir certs --creds user:secret --platform linux/arm64 "$A/test/multi:1" >/dev/null 2>pull.err \
+	&& [ "$("$img" --store S inspect "$A/test/multi:1" | jq -r .architecture)" = arm64 ] \
+	&& pass "multi-arch index (skopeo --all): --platform linux/arm64 picked" || fail "multi-arch: $(cat pull.err)"
+rm -rf S
+"$img" --store S pull --cert-dir certs --creds user:secret --progress json "$A/test/t:1" >events.json 2>pull.err \
+	&& python3 -c 'import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+kinds = [e["event"] for e in ev]
+assert kinds.count("layer") == kinds.count("layer-done") == 2 and "progress" in kinds and kinds[-1] == "done" and ev[-1]["ok"], kinds' events.json \
+	&& pass "--progress json: one event per line ($(wc -l < events.json) events)" || fail "json progress: $(cat events.json pull.err)"
+
+# --- faults between pith and the registry (plain HTTP to the proxy on loopback)
+PP=$(free_port)
+python3 "$here/fault_proxy.py" "$PP" "$A" certs/ca.crt "$P/rules" "$P/proxy.log" &
+pids="$pids $!"
+wait_port "$PP"
+X=127.0.0.1:$PP
+big_manifest=$(curl -s --cacert certs/ca.crt -u user:secret -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	"https://$A/v2/test/big/manifests/1")
+big=$(echo "$big_manifest" | jq -r '.layers | max_by(.size) | .digest' | cut -d: -f2)
+big_size=$(echo "$big_manifest" | jq -r '.layers | max_by(.size) | .size')
+pullx() { "$img" --store S pull --creds user:secret "$@" "$X/test/big:1"; }
+blob_bytes() { awk -v b="$big" 'index($2, b) && $1 == "GET" { sub("bytes=", "", $5); s += $5 } END { print s + 0 }' proxy.log; }
+rm -rf S; : > proxy.log
+printf 'drop %s 8000000 1\ndrop %s 30000000 1\n' "$big" "$big" > rules
+if pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ]; then
+	sent=$(blob_bytes)
+	# the second drop is 30000000 bytes into the resumed answer
+	if grep "$big" proxy.log | grep -q 'range=bytes=8000000- status=206' && grep "$big" proxy.log | grep -q 'range=bytes=38000000- status=206' \
+		&& [ "$sent" -lt $((big_size + 1000000)) ]; then
+		pass "two drops mid-blob: resumed with Range at 8000000 and 38000000, $sent bytes sent for a $big_size-byte blob"
+	else fail "drops: not resumed by Range ($sent bytes for $big_size): $(grep "$big" proxy.log)"; fi
+else fail "pull through drops: $(cat pull.err)"; fi
+rm -rf S; : > proxy.log
+printf 'drop %s 9000000 1\nnorange %s 1\n' "$big" "$big" > rules
+pullx --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=9000000- status=200' \
+	&& [ "$(blob_bytes)" = $((big_size + 9000000)) ] \
+	&& jq -s -e 'any(.[]; .event == "retry" and .offset == 9000000)' events.json >/dev/null \
+	&& [ "$(runs "$X/test/big:1")" = "$expected" ] \
+	&& pass "a server that ignores Range: the blob again whole, its first 9000000 bytes dropped; a retry event says so" \
+	|| fail "no Range support: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) bytes $(blob_bytes) run: $(runs "$X/test/big:1")"
+rm -rf S; : > proxy.log
+printf 'stall %s 5000000 20 1\n' "$big" > rules
+start=$(date +%s)
+# resumed before the 20 s stall ends
+pullx --stall-timeout 3 --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=5000000- status=206' \
+	&& [ $(( $(date +%s) - start )) -lt 20 ] \
+	&& pass "a stalled blob (3 s stall timeout): resumed from byte 5000000 after $(( $(date +%s) - start )) s" \
+	|| fail "stall: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) $(( $(date +%s) - start )) s"
+rm -rf S; : > proxy.log
+printf 'status manifests/1 500 1\nstatus %s 429 1 1\nstatus %s 503 1\n' "$big" "$big" > rules
+pullx >/dev/null 2>pull.err && grep -q 'status=500' proxy.log && grep -q 'status=429' proxy.log \
+	&& grep -q 'status=503' proxy.log && grep "$big" proxy.log | grep -q 'status=200' \
+	&& pass "500 on the manifest, 429 (Retry-After: 1) and 503 on a blob: retried, pulled" \
+	|| fail "5xx/429: $(cat pull.err) $(cat proxy.log)"
+rm -rf S; : > proxy.log
+printf 'flip %s 20000000 99\n' "$big" > rules
+if pullx 2>pull.err; then fail "a blob with a flipped byte was pulled: $(cat proxy.log)"
+elif grep -q "$big" pull.err && ! named "$X/test/big:1" && no_leftovers && [ ! -e "S/layers/$big" ]; then
+	pass "flipped byte: refused naming the blob, nothing named or half-written: $(cat pull.err)"
+else fail "flipped byte: $(cat pull.err); layers: $(ls S/layers)"; fi
+: > rules
+pullx >/dev/null 2>pull.err || fail "pull after the corruption: $(cat pull.err)"
+: > proxy.log
+start=$(date +%s%N)
+pullx >/dev/null 2>pull.err && ms=$(( ($(date +%s%N) - start) / 1000000 )) && ! grep -q '/blobs/' proxy.log \
+	&& pass "every layer present: no blob GET ($(grep -c GET proxy.log) GETs, ${ms} ms)" \
+	|| fail "all present: $(cat pull.err) $(cat proxy.log)"
+
+# --- --jobs: with the first layer stalled for 3 s, the others finish meanwhile only in parallel
+first=$(echo "$big_manifest" | jq -r '.layers[0].digest' | cut -d: -f2)
+config=$(echo "$big_manifest" | jq -r '.config.digest' | cut -d: -f2)
+order() { grep -v "$config" proxy.log | grep -v 'fault=client-gone' | awk '$1 == "GET" && /blobs/ { n = split($2, p, ":"); print substr(p[n], 1, 12) }' | tr '\n' ' '; }
+for jobs in 3 1; do
+	rm -rf S; : > proxy.log
+	printf 'stall %s 500000 3 1\n' "$first" > rules
+	pullx --jobs $jobs >/dev/null 2>pull.err || fail "--jobs $jobs: $(cat pull.err)"
+	eval "order_$jobs=\"$(order)\""
+done
+: > rules
+case "$order_3" in "${first%"${first#????????????}"}"*) fail "--jobs 3: layers finished in the order $order_3";;
+*) case "$order_1" in "${first%"${first#????????????}"}"*) pass "--jobs 3 pulls layers in parallel (finished: $order_3; with --jobs 1: $order_1)";;
+   *) fail "--jobs 1: order $order_1";; esac;; esac
+
+# --- plain HTTP only for loopback names and --insecure hosts: 127.0.0.2 is neither
+python3 "$here/fault_proxy.py" "$PP" "$A" certs/ca.crt "$P/rules" "$P/proxy2.log" 127.0.0.2 &
+pids="$pids $!"
+python3 -c 'import socket, sys, time
+for _ in range(100):
+    try: socket.create_connection(("127.0.0.2", int(sys.argv[1])), 1); break
+    except OSError: time.sleep(0.1)' "$PP"
+rm -rf S
+if "$img" --store S pull --creds user:secret "127.0.0.2:$PP/test/t:1" 2>pull.err; then fail "plain HTTP to 127.0.0.2 without --insecure"
+elif grep -q 'https://127.0.0.2' pull.err && [ ! -s proxy2.log ]; then pass "no plain HTTP to a host not named insecure: $(cat pull.err)"
+else fail "plain HTTP refused: $(cat pull.err) $(cat proxy2.log)"; fi
+"$img" --store S pull --insecure "127.0.0.2:$PP" --creds user:secret "127.0.0.2:$PP/test/t:1" >/dev/null 2>pull.err \
+	&& [ -s proxy2.log ] && pass "--insecure 127.0.0.2:$PP: plain HTTP" || fail "--insecure plain HTTP: $(cat pull.err)"
+
+# --- on a terminal: a line per layer and a total (stderr); quiet when not a terminal
+rm -rf S
+script -qec "$img --store S pull --creds user:secret $X/test/big:1" /dev/null >tty.out 2>&1 \
+	&& grep -q "$X/test/big:1: 3/3 layers" tty.out && grep -q "${big%"${big#????????????}"}  done" tty.out \
+	&& rm -rf S && "$img" --store S pull --creds user:secret "$X/test/big:1" >quiet.out 2>quiet.err && [ ! -s quiet.err ] \
+	&& pass "progress on a terminal, per layer and total; nothing on stderr otherwise" \
+	|| fail "terminal progress: $(tail -c 400 tty.out) $(cat quiet.err)"
+
+# --- SIGKILL at random moments: the store stays usable, the next pull completes
+rm -rf S; : > rules
+killed_ok=1
+for i in 1 2 3 4 5; do
+	pullx --jobs 2 >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.$(shuf -i 05-95 -n 1)"
+	kill -KILL $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+	"$img" --store S ls >/dev/null && "$img" --store S gc >/dev/null || killed_ok=0
+	no_leftovers || killed_ok=0
+	if named "$X/test/big:1"; then [ "$(runs "$X/test/big:1")" = "$expected" ] || killed_ok=0; fi
+done
+pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ] && "$img" --store S gc >/dev/null \
+	&& no_leftovers || killed_ok=0
+[ $killed_ok = 1 ] && pass "SIGKILL during pull x5: ls, gc and the next pull are clean" || fail "store after SIGKILL: $(cat pull.err)"
+
+[ $fails = 0 ] && echo "pull tests: all passed" || { echo "pull tests: $fails failed" >&2; exit 1; }
