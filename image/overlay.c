@@ -163,6 +163,9 @@ static int copy_meta(int from, int to, const struct stat *s)
 	ssize_t len = flistxattr(from, names, sizeof(names));
 	for (ssize_t off = 0; len > 0 && off < len; off += (ssize_t)strlen(names + off) + 1) {
 		char val[4096];
+		/* overlay's own (an opaque marker) belong to that layer, never to a copy above it */
+		if (strncmp(names + off, "trusted.overlay.", 16) == 0)
+			continue;
 		ssize_t vl = fgetxattr(from, names + off, val, sizeof(val));
 		if (vl >= 0 && fsetxattr(to, names + off, val, (size_t)vl, 0) < 0)
 			return -errno;
@@ -254,4 +257,54 @@ int overlay_copy_up(int lower, int upper, const char *path, struct pith_error *e
 	if (r == -EPERM)
 		return pith_fail(err, 0, "%s: a hardlink to a lower layer's entry that is not a regular file", path);
 	return r < 0 ? pith_fail(err, -r, "%s: copying it up from the lower layer", path) : 0;
+}
+
+/* A missing directory of this layer, made like the lower layer's that shows there. */
+static int make_like_lower(const int *layers, size_t n, int dir, const char *name, const char *prefix)
+{
+	int where = overlay_find(layers + 1, n - 1, prefix);
+	if (where < 0)
+		return 0; /* no layer below has it: libarchive's defaults, as a flat unpack would */
+	int lower = overlay_open_beneath(layers[1 + where], prefix, O_RDONLY | O_DIRECTORY);
+	struct stat s;
+	int r = lower < 0 ? lower : fstat(lower, &s) < 0 ? -errno : S_ISDIR(s.st_mode) ? 0 : 1;
+	if (r == 0 && mkdirat(dir, name, 0700) < 0)
+		r = -errno;
+	int made = r == 0 ? overlay_open_beneath(dir, name, O_RDONLY | O_DIRECTORY) : -1;
+	if (r == 0)
+		r = made < 0 ? made : copy_meta(lower, made, &s);
+	if (made >= 0)
+		close(made);
+	if (lower >= 0)
+		close(lower);
+	return r < 0 ? r : 0;
+}
+
+int overlay_make_parents(const int *layers, size_t n, const char *path, struct pith_error *err)
+{
+	if (n < 2 || path_climbs(path))
+		return 0; /* nothing below, or an entry libarchive refuses */
+	char buf[PATH_MAX], prefix[PATH_MAX] = "";
+	snprintf(buf, sizeof(buf), "%s", path);
+	int dir = fcntl(layers[0], F_DUPFD_CLOEXEC, 3), r = dir < 0 ? -errno : 0;
+	char *save = NULL, *c = strtok_r(buf, "/", &save);
+	while (r == 0 && c) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (!next)
+			break;
+		size_t l = strlen(prefix);
+		snprintf(prefix + l, sizeof(prefix) - l, "%s%s", l ? "/" : "", c);
+		struct stat s;
+		if (strcmp(c, ".") != 0 && fstatat(dir, c, &s, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			r = make_like_lower(layers, n, dir, c, prefix);
+		int sub = r == 0 ? overlay_open_beneath(dir, c, O_PATH | O_DIRECTORY) : -1;
+		close(dir);
+		dir = sub;
+		if (r == 0 && dir < 0)
+			break; /* not a directory here, or absent everywhere: libarchive decides */
+		c = next;
+	}
+	if (dir >= 0)
+		close(dir);
+	return r < 0 ? pith_fail(err, -r, "%s: making its parent directory like the lower layer's", path) : 0;
 }

@@ -39,4 +39,9 @@ int overlay_find(const int *layers, size_t n, const char *path);
  * time so a hardlink in the upper layer has its target there. */
 int overlay_copy_up(int lower, int upper, const char *path, struct pith_error *err);
 
+/* The missing parent directories of PATH in layers[0], made with the owner, mode and xattrs
+ * of the lower layer's that shows there: a directory an upper layer makes only to hold an
+ * entry must not change how the merged view shows it. */
+int overlay_make_parents(const int *layers, size_t n, const char *path, struct pith_error *err);
+
 #endif

@@ -45,6 +45,7 @@ struct unpack {
 	bool privileged;          /* root in the initial user namespace: may make device nodes */
 	int *layers;              /* this layer's directory, then the lower ones, top first */
 	size_t nlayers;           /* 1 until the lower ones are opened, on first need */
+	char parents_done[PATH_MAX]; /* the last directory whose parents were made: entries come grouped */
 	struct store *st;
 	const struct layer_plan *plan;  /* all the image's layers; this one is plan[index] */
 	size_t index;
@@ -182,13 +183,19 @@ static int apply_whiteout(int rootfd, const char *pathname, enum whiteout_kind k
 	return r;
 }
 
+static int make_parents(struct unpack *u, const char *name);
+
 static int whiteout_entry(struct unpack *u, int rootfd, const char *pathname, bool *done)
 {
 	enum whiteout_kind kind;
 	char dir[PATH_MAX], name[NAME_MAX + 1];
 	int r = whiteout_parse(pathname, &kind, dir, sizeof(dir), name, sizeof(name), u->err);
 	*done = r < 0 || kind != WHITEOUT_NONE;
-	if (r == 0 && (kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE))
+	bool whiteout = kind == WHITEOUT_FILE || kind == WHITEOUT_OPAQUE;
+	/* the whiteout's directory, and for an opaque marker the directory itself */
+	if (r == 0 && whiteout)
+		r = make_parents(u, pathname);
+	if (r == 0 && whiteout)
 		r = apply_whiteout(rootfd, pathname, kind, dir, name, u->err);
 	return r;
 }
@@ -234,6 +241,28 @@ static int open_lowers(struct unpack *u)
 	return r;
 }
 
+/* overlay_make_parents for an entry whose directory this layer lacks (the lowers are opened
+ * only then), once per run of entries in one directory (tar groups them) */
+static int make_parents(struct unpack *u, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : 0;
+	if (u->index == 0 || len == 0 || len >= sizeof(u->parents_done))
+		return 0; /* nothing below, an entry at the top, or a name libarchive refuses */
+	if (strncmp(u->parents_done, name, len) == 0 && u->parents_done[len] == 0)
+		return 0;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%.*s", (int)len, name);
+	int fd = overlay_open_beneath(u->layers[0], dir, O_PATH | O_DIRECTORY), r = 0;
+	if (fd >= 0)
+		close(fd);
+	else if ((r = open_lowers(u)) == 0)
+		r = overlay_make_parents(u->layers, u->nlayers, name, u->err);
+	if (r == 0)
+		memcpy(u->parents_done, dir, len + 1);
+	return r;
+}
+
 /* A hardlink whose target only a lower layer has (Docker writes these): the target is copied
  * up into this layer first, as overlayfs would on a write, so the link has it here. */
 static int hardlink_target(struct unpack *u, struct archive_entry *e)
@@ -269,7 +298,7 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 		bool done;
 		if ((r = whiteout_entry(u, rootfd, name, &done)) < 0 || done)
 			continue;
-		if ((r = check_entry(u, e)) < 0 || (r = hardlink_target(u, e)) < 0)
+		if ((r = check_entry(u, e)) < 0 || (r = make_parents(u, name)) < 0 || (r = hardlink_target(u, e)) < 0)
 			break;
 		if (archive_write_header(disk, e) != ARCHIVE_OK) {
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));

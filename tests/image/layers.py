@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Layer tars for the image tests, written with tarfile so each entry is exactly what the
 test needs (whiteouts, opaque markers, hardlinks, hostile names).
-usage: layers.py base ROOTFS OUT | top OUT | hostile KIND OUT | hl-lower OUT | hl-upper OUT
+usage: layers.py base ROOTFS OUT | top OUT | hostile KIND OUT | hl-lower|hl-upper|hl-deleted OUT
+       layers.py parents-lower|parents-upper OUT
        layers.py bomb LAYOUT | claim LAYOUT | layout LAYOUT TAR  (a one-layer OCI layout, tag "h")"""
 import gzip, hashlib, io, json, os, sys, tarfile
 
@@ -92,6 +93,23 @@ def hl_upper(out, deleted=False):
         else:
             add_special(t, "lib/y", tarfile.LNKTYPE, link="lib/x")
 
+# An upper layer with entries (a file, a whiteout) in directories it has no entry for: the
+# merged view must show the lower layer's directories, owner and mode, as a flat unpack does.
+def parents_lower(out):
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+        add_special(t, "srv", tarfile.DIRTYPE, mode=0o751, uid=5, gid=6)
+        add_special(t, "srv/app", tarfile.DIRTYPE, mode=0o750, uid=5, gid=6)
+        add_bytes(t, "srv/app/old", b"deleted above\n")
+        add_bytes(t, "srv/app/keep", b"kept\n")
+        add_special(t, "var", tarfile.DIRTYPE, mode=0o700, uid=7, gid=7)
+        add_special(t, "var/log", tarfile.DIRTYPE, mode=0o710, uid=7, gid=7)
+
+def parents_upper(out):
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+        add_bytes(t, "srv/app/new", b"added above\n")
+        add_bytes(t, "var/log/.wh..wh..opq", b"")
+        add_bytes(t, "srv/app/.wh.old", b"")
+
 def layout(path, blob, media_type, diff_id):
     """An OCI layout holding one image (tag "h") of one layer blob."""
     os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
@@ -144,5 +162,6 @@ if __name__ == "__main__":
     {"base": lambda: base(sys.argv[2], sys.argv[3]), "top": lambda: top(sys.argv[2]),
      "hostile": lambda: hostile(sys.argv[2], sys.argv[3]), "hl-lower": lambda: hl_lower(sys.argv[2]),
      "hl-upper": lambda: hl_upper(sys.argv[2]), "hl-deleted": lambda: hl_upper(sys.argv[2], deleted=True),
+     "parents-lower": lambda: parents_lower(sys.argv[2]), "parents-upper": lambda: parents_upper(sys.argv[2]),
      "bomb": lambda: bomb(sys.argv[2]), "claim": lambda: claim(sys.argv[2]),
      "layout": lambda: layout_of_tar(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

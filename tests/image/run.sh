@@ -313,6 +313,17 @@ if "$img" --store S load oci:Hl:h >/dev/null 2>h.err && "$img" --store S bundle 
 	pass "hardlink to a lower layer's file: copied up ($(tail -1 compare.out))"
 else fail "hardlink to a lower layer: $(cat h.err) $(cat compare.out 2>/dev/null)"; fi
 "$img" --store S bundle --rm Bh
+# entries of an upper layer in directories only the lower layer has entries for
+python3 "$here/layers.py" parents-lower plo.tar && python3 "$here/layers.py" parents-upper pup.tar
+rm -rf Pl Up; umoci init --layout Pl && umoci new --image Pl:h && umoci raw add-layer --image Pl:h plo.tar
+umoci raw add-layer --image Pl:h pup.tar && umoci config --image Pl:h --config.cmd /bin/true
+umoci unpack --image Pl:h Up >/dev/null
+bundles="$bundles $T/Bp"
+if "$img" --store S load oci:Pl:h >/dev/null 2>h.err && "$img" --store S bundle h Bp 2>>h.err \
+	&& python3 "$here/compare.py" Bp/rootfs Up/rootfs >compare.out; then
+	pass "upper entries in the lower's directories keep their owner and mode ($(tail -1 compare.out))"
+else fail "directories made for upper entries: $(cat h.err) $(cat compare.out)"; fi
+[ ! -d Bp ] || "$img" --store S bundle --rm Bp
 if "$img" --store S load oci:Hd:h 2>h.err; then fail "hardlink to a deleted file loaded"
 elif grep -q 'lib/dead: hardlink to lib/gone, which no layer below has' h.err; then pass "hardlink to a deleted file refused: $(cat h.err)"
 else fail "hardlink to a deleted file: $(cat h.err)"; fi

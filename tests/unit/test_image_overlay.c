@@ -237,3 +237,33 @@ Test(image_overlay, copy_up_keeps_content_owner_and_mode_and_makes_parents_like_
 	cr_expect_lt(overlay_copy_up(layer[2], layer[1], "usr/lib", &err), 0);
 	cr_expect_neq(strstr(err.msg, "not a regular file"), NULL, "%s", err.msg);
 }
+
+Test(image_overlay, parents_of_an_upper_entry_are_made_like_the_lowers_and_never_through_a_symlink)
+{
+	if (geteuid() != 0)
+		cr_skip_test("chown needs root");
+	char p[256];
+	snprintf(p, sizeof(p), "%s/1/lib", base);
+	cr_assert_eq(chmod(p, 0701), 0);
+	cr_assert_eq(chown(p, 3, 4), 0);
+	struct pith_error err = { 0 };
+	cr_assert_eq(overlay_make_parents(layer, 3, "lib/sub/new", &err), 0, "%s", err.msg);
+	struct stat s;
+	snprintf(p, sizeof(p), "%s/0/lib", base);
+	cr_assert_eq(lstat(p, &s), 0, "lib made in the upper layer");
+	cr_expect_eq(s.st_mode, S_IFDIR | 0701, "mode %o", s.st_mode);
+	cr_expect_eq(s.st_uid, 3);
+	cr_expect_eq(s.st_gid, 4);
+	snprintf(p, sizeof(p), "%s/0/lib/sub", base);
+	cr_expect_neq(lstat(p, &s), 0, "no layer has lib/sub: left to the extractor's defaults");
+	/* layer 0's usr is a symlink to /: nothing is made through it */
+	cr_assert_eq(overlay_make_parents(layer, 3, "usr/lib/pith-made-this/x", &err), 0, "%s", err.msg);
+	cr_expect_neq(access("/usr/lib/pith-made-this", F_OK), 0);
+	/* an etc in no layer above the opaque one is still shown by layer 1: made like it */
+	cr_assert_eq(overlay_make_parents(layer, 3, "etc/x", &err), 0, "%s", err.msg);
+	snprintf(p, sizeof(p), "%s/0/etc", base);
+	cr_expect_eq(lstat(p, &s), 0);
+	char v[4];
+	cr_expect_lt(getxattr(p, "trusted.overlay.opaque", v, sizeof(v)), 0, "the lower's opaque marker is not copied");
+	cr_expect_eq(overlay_find(layer, 3, "etc/new"), 1, "layer 1's etc/new still shows");
+}
