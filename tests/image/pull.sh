@@ -20,6 +20,7 @@ cleanup() {
 	for m in $(awk -v t="$P" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
 	rm -rf "$P"
 	[ -z "${PR:-}" ] || rm -rf "$PR"
+	[ -z "${A:-}" ] || rm -rf "/etc/containers/certs.d/$A"
 }
 trap cleanup EXIT
 img="$build/pith-image"
