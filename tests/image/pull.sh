@@ -131,6 +131,11 @@ rm -rf S
 REGISTRY_AUTH_FILE=$P/auth.json "$img" --store S pull --cert-dir certs "$A/test/t:1" >/dev/null 2>pull.err \
 	&& pass "credentials from REGISTRY_AUTH_FILE (podman's auth.json)" || fail "auth.json: $(cat pull.err)"
 rm -rf S
+wrong=$(printf user:wrong | base64)
+printf '{"auths": {"%s": {"auth": "%s"}, "%s/test": {"auth": "%s"}}}\n' "$A" "$wrong" "$A" "$auth" > auth2.json
+REGISTRY_AUTH_FILE=$P/auth2.json "$img" --store S pull --cert-dir certs "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "auth.json: an entry for $A/test wins over the one for $A" || fail "auth.json per repository: $(cat pull.err)"
+rm -rf S
 env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR=$P/none DOCKER_CONFIG=$P/dockercfg "$img" --store S pull --cert-dir certs \
 	"$A/test/t:1" >/dev/null 2>pull.err && pass "credentials from docker's config.json" || fail "config.json: $(cat pull.err)"
 rm -rf S
