@@ -55,6 +55,7 @@ struct fetch {
 	uint64_t received;        /* bytes of the body taken, over every attempt */
 	uint64_t received_at_start;
 	int attempts;             /* failed attempts in a row (progress resets it) */
+	int total_attempts;
 	double last_byte, wait_start;  /* for the stall timeout */
 	int auths;
 };
@@ -263,10 +264,14 @@ static int settle(struct fetch *f, struct pith_error *err)
 		((f->result != CURLE_OK && transient(f->result)) ||
 		 (f->result == CURLE_OK && (f->status >= 500 || f->status == 429 || f->status == 408 ||
 					    (ok_status && short_body))));
+	/* a link that keeps moving gets its retries back; one that trickles a byte per connection
+	 * still ends, after ten times as many */
+	int retries = registry_options(f->reg)->retries;
 	if (f->received > f->received_at_start)
 		f->attempts = 0;
-	if (!retry || f->attempts >= registry_options(f->reg)->retries)
+	if (!retry || f->attempts >= retries || f->total_attempts >= 10 * retries)
 		return failure(f, err);
+	f->total_attempts++;
 	unsigned ms = f->retry_after >= 0 ? (unsigned)f->retry_after * 1000u
 		: (500u << (f->attempts < 5 ? f->attempts : 5));
 	if (ms > BACKOFF_MAX_MS && f->retry_after < 0)

@@ -3,7 +3,7 @@
 # once with htpasswd basic auth and once with token auth (token_server.py), images pushed by
 # skopeo and podman; then faults from fault_proxy.py (drops, stalls, 500/429, a flipped byte)
 # and SIGKILLs at random moments; pith-image push read back by skopeo. No network beyond loopback.
-# usage: pull.sh BUILD_DIR WORK_DIR   (WORK_DIR: run.sh's, with its layouts L, Lm, Lbigz, U (umoci's unpack of L:t), the
+# usage: pull.sh BUILD_DIR WORK_DIR   (WORK_DIR: run.sh's, with its layouts L, Lm, U (umoci's unpack of L:t), the
 #        podman-loadable skopeo-oci.tar and expected.txt, the output the test image prints)
 set -eu
 build=$(cd "${1:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
@@ -20,6 +20,7 @@ cleanup() {
 	for m in $(awk -v t="$P" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
 	rm -rf "$P"
 	[ -z "${PR:-}" ] || rm -rf "$PR"
+	[ -z "${A:-}" ] || rm -rf "/etc/containers/certs.d/$A"
 }
 trap cleanup EXIT
 img="$build/pith-image"
@@ -91,7 +92,10 @@ B=127.0.0.1:$PB
 
 # --- real producers push: skopeo to both, podman to the token registry
 skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/L:t" "docker://$A/test/t:1"
-skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/Lbigz:t" "docker://$A/test/big:1"
+# the test image and a 24 MiB layer of noise: to cut in the middle, small enough to pull often
+mkdir -p nz/noise && head -c 25165824 /dev/urandom > nz/noise/a && tar -C nz -cf noise.tar noise
+cp -a "$W/L" Lf && umoci raw add-layer --image Lf:t noise.tar && skopeo copy -q --dest-compress oci:Lf:t oci:Lfz:t
+skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:Lfz:t "docker://$A/test/big:1"
 skopeo copy -q --all --dest-cert-dir certs --dest-creds user:secret oci:"$W/Lm:multi" "docker://$A/test/multi:1"
 skopeo copy -q --dest-cert-dir certs --dest-creds user:secret oci:"$W/L:t" "docker://$B/skopeo/t:1"
 # podman refuses a runroot longer than 50 characters: its dirs live in /tmp
@@ -126,6 +130,11 @@ mkdir -p dockercfg && printf '{"auths": {"https://%s": {"auth": "%s"}}}\n' "$A" 
 rm -rf S
 REGISTRY_AUTH_FILE=$P/auth.json "$img" --store S pull --cert-dir certs "$A/test/t:1" >/dev/null 2>pull.err \
 	&& pass "credentials from REGISTRY_AUTH_FILE (podman's auth.json)" || fail "auth.json: $(cat pull.err)"
+rm -rf S
+wrong=$(printf user:wrong | base64)
+printf '{"auths": {"%s": {"auth": "%s"}, "%s/test": {"auth": "%s"}}}\n' "$A" "$wrong" "$A" "$auth" > auth2.json
+REGISTRY_AUTH_FILE=$P/auth2.json "$img" --store S pull --cert-dir certs "$A/test/t:1" >/dev/null 2>pull.err \
+	&& pass "auth.json: an entry for $A/test wins over the one for $A" || fail "auth.json per repository: $(cat pull.err)"
 rm -rf S
 env -u REGISTRY_AUTH_FILE XDG_RUNTIME_DIR=$P/none DOCKER_CONFIG=$P/dockercfg "$img" --store S pull --cert-dir certs \
 	"$A/test/t:1" >/dev/null 2>pull.err && pass "credentials from docker's config.json" || fail "config.json: $(cat pull.err)"
@@ -198,30 +207,30 @@ big_size=$(echo "$big_manifest" | jq -r '.layers | max_by(.size) | .size')
 pullx() { "$img" --store S pull --creds user:secret "$@" "$X/test/big:1"; }
 blob_bytes() { awk -v b="$big" 'index($2, b) && $1 == "GET" { sub("bytes=", "", $5); s += $5 } END { print s + 0 }' proxy.log; }
 rm -rf S; : > proxy.log
-printf 'drop %s 8000000 1\ndrop %s 30000000 1\n' "$big" "$big" > rules
+printf 'drop %s 4000000 1\ndrop %s 6000000 1\n' "$big" "$big" > rules
 if pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ]; then
 	sent=$(blob_bytes)
-	# the second drop is 30000000 bytes into the resumed answer
-	if grep "$big" proxy.log | grep -q 'range=bytes=8000000- status=206' && grep "$big" proxy.log | grep -q 'range=bytes=38000000- status=206' \
+	# the second drop is 6000000 bytes into the resumed answer
+	if grep "$big" proxy.log | grep -q 'range=bytes=4000000- status=206' && grep "$big" proxy.log | grep -q 'range=bytes=10000000- status=206' \
 		&& [ "$sent" -lt $((big_size + 1000000)) ]; then
-		pass "two drops mid-blob: resumed with Range at 8000000 and 38000000, $sent bytes sent for a $big_size-byte blob"
+		pass "two drops mid-blob: resumed with Range at 4000000 and 10000000, $sent bytes sent for a $big_size-byte blob"
 	else fail "drops: not resumed by Range ($sent bytes for $big_size): $(grep "$big" proxy.log)"; fi
 else fail "pull through drops: $(cat pull.err)"; fi
 rm -rf S; : > proxy.log
-printf 'drop %s 9000000 1\nnorange %s 1\n' "$big" "$big" > rules
-pullx --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=9000000- status=200' \
-	&& [ "$(blob_bytes)" = $((big_size + 9000000)) ] \
-	&& jq -s -e 'any(.[]; .event == "retry" and .offset == 9000000)' events.json >/dev/null \
+printf 'drop %s 5000000 1\nnorange %s 1\n' "$big" "$big" > rules
+pullx --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=5000000- status=200' \
+	&& [ "$(blob_bytes)" = $((big_size + 5000000)) ] \
+	&& jq -s -e 'any(.[]; .event == "retry" and .offset == 5000000)' events.json >/dev/null \
 	&& [ "$(runs "$X/test/big:1")" = "$expected" ] \
-	&& pass "a server that ignores Range: the blob again whole, its first 9000000 bytes dropped; a retry event says so" \
+	&& pass "a server that ignores Range: the blob again whole, its first 5000000 bytes dropped; a retry event says so" \
 	|| fail "no Range support: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) bytes $(blob_bytes) run: $(runs "$X/test/big:1")"
 rm -rf S; : > proxy.log
-printf 'stall %s 5000000 20 1\n' "$big" > rules
+printf 'stall %s 3000000 20 1\n' "$big" > rules
 start=$(date +%s)
 # resumed before the 20 s stall ends
-pullx --stall-timeout 3 --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=5000000- status=206' \
+pullx --stall-timeout 3 --progress json >events.json 2>pull.err && grep "$big" proxy.log | grep -q 'range=bytes=3000000- status=206' \
 	&& [ $(( $(date +%s) - start )) -lt 20 ] \
-	&& pass "a stalled blob (3 s stall timeout): resumed from byte 5000000 after $(( $(date +%s) - start )) s" \
+	&& pass "a stalled blob (3 s stall timeout): resumed from byte 3000000 after $(( $(date +%s) - start )) s" \
 	|| fail "stall: $(cat pull.err) $(grep "$big" proxy.log) $(grep retry events.json) $(( $(date +%s) - start )) s"
 rm -rf S; : > proxy.log
 printf 'status manifests/1 500 1\nstatus %s 429 1 1\nstatus %s 503 1\n' "$big" "$big" > rules
@@ -230,7 +239,7 @@ pullx >/dev/null 2>pull.err && grep -q 'status=500' proxy.log && grep -q 'status
 	&& pass "500 on the manifest, 429 (Retry-After: 1) and 503 on a blob: retried, pulled" \
 	|| fail "5xx/429: $(cat pull.err) $(cat proxy.log)"
 rm -rf S; : > proxy.log
-printf 'flip %s 20000000 99\n' "$big" > rules
+printf 'flip %s 12000000 99\n' "$big" > rules
 if pullx 2>pull.err; then fail "a blob with a flipped byte was pulled: $(cat proxy.log)"
 elif grep -q "$big" pull.err && ! named "$X/test/big:1" && no_leftovers && [ ! -e "S/layers/$big" ]; then
 	pass "flipped byte: refused naming the blob, nothing named or half-written: $(cat pull.err)"
