@@ -64,7 +64,11 @@ INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 IMAGE_PC    := libarchive nettle jansson libcurl
 # The image's User is looked up by the runtime's passwd code (and what it needs: libc only).
 IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
-IMAGE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c))) $(BUILD)/config/spec_default.o \
+# pull and push (libcurl) are pith-image-pull, which pith-image execs for them (image/net_exec.c):
+# the offline commands load no TLS stack. pith-image-pull is the whole tool.
+IMAGE_NET_SRC := image/pull.c image/push.c image/registry.c image/remote.c image/fetch.c image/progress.c
+IMAGE_ALL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c)))
+IMAGE_OBJ   := $(filter-out $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o),$(IMAGE_ALL_OBJ)) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(IMAGE_RUNTIME_OBJ)
 # What the unit tests take from image/: the decisions made without libarchive or libcrypto
 # (the runtime objects come from libpith.a there).
@@ -73,7 +77,7 @@ IMAGE_UNIT_OBJ := $(addprefix $(BUILD)/image/,media.o overlay.o platform.o user.
 UNIT_SRC    := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC   := $(sort $(wildcard tests/integration/*.c))
 
-BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init) $(BUILD)/pith-image
+BINS := $(BUILD)/pith $(if $(SHIM_SRC),$(BUILD)/pith-shim) $(if $(INIT_SRC),$(BUILD)/pith-init) $(BUILD)/pith-image $(BUILD)/pith-image-pull
 
 .PHONY: all deps demo check check-unit check-integration check-dotnet check-clients check-boards check-image \
 	bench fuzz install clean fixtures
@@ -116,7 +120,10 @@ else
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PC) 2>/dev/null)
 endif
 $(BUILD)/image/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(IMAGE_PC) 2>/dev/null)
+IMAGE_PULL_OBJ := $(filter-out $(BUILD)/image/net_exec.o,$(IMAGE_OBJ)) $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/pith-image: $(IMAGE_OBJ)
+	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(filter-out -lcurl,$(IMAGE_LIBS))
+$(BUILD)/pith-image-pull: $(IMAGE_PULL_OBJ)
 	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(IMAGE_LIBS)
 
 # pith-init runs inside any image (distroless, musl): it must need nothing there.

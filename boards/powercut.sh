@@ -169,6 +169,11 @@ initrd() {
 	[ -x "$BUILD_DIR/pith-image" ] || { echo "no pith-image in $BUILD_DIR (make ARCH=arm64)" >&2; return 1; }
 	cp "$BUILD_DIR/pith-image" "$R/opt/pith/"
 	libs_of "$R/opt/pith/pith-image"
+	# pull is pith-image-pull (libcurl), which pith-image execs from beside itself
+	if [ -x "$BUILD_DIR/pith-image-pull" ]; then
+		cp "$BUILD_DIR/pith-image-pull" "$R/opt/pith/"
+		libs_of "$R/opt/pith/pith-image-pull"
+	fi
 	cp "$CACHE/kernel-$KARCH/blk/"*.ko "$R/lib/modules/"
 	cp "$OVERLAY_KO" "$R/lib/modules/overlay.ko"
 	if [ "$OP" = pull ]; then
@@ -258,8 +263,8 @@ wait "$QPID" 2>/dev/null || true; QPID=
 stop_disk
 if [ "$OP" = pull ]; then
 	grep -q '^PC-REGISTRY ok' "$log" || pc_die "the board's registry did not serve a's manifest (log: $log)"
-	[ "$(strings "$BUILD_DIR/pith-image" | grep -c '^  pull ')" != 0 ] ||	# not grep -q: pipefail
-		pc_die "the board's registry serves a; this pith-image has no pull (build one that has)"
+	[ -x "$BUILD_DIR/pith-image-pull" ] ||
+		pc_die "the board's registry serves a; there is no pith-image-pull (libcurl) in $BUILD_DIR"
 fi
 grep -q '^PC-OP-DONE rc=0' "$log" || pc_die "the op fails without a cut (log: $log)"
 [ "$(grep -c '^PC-CLEAN yes' "$log")" = 2 ] || pc_die "the store is not clean before any cut (log: $log)"

@@ -24,6 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 img="$build/pith-image"
+
+# the offline commands load no TLS stack: pull and push are pith-image-pull, run by pith-image
+if ldd "$img" | grep -q libcurl; then echo "FAIL pith-image links libcurl" >&2; exit 1; fi
 expected=$(cat "$W/expected.txt")
 fails=0
 pass() { echo "ok   $1"; }
