@@ -112,6 +112,12 @@ $(BUILD)/pith-shim: $(SHIM_OBJ)
 # libxml2 (for xar), ICU and libstdc++ are not loaded: a load's peak RSS goes from ~6 to ~3.5 MiB
 # (make bench). The price: a libarchive security fix needs a rebuild. Needs libarchive.a and the
 # -dev packages of what it links (pkg-config --static libarchive: libacl1-dev, libzstd-dev, ...).
+# On by default for a native build where libarchive.a is installed (make deps installs it and
+# what it links); IMAGE_STATIC_ARCHIVE=0 for a libarchive the system updates.
+ARCHIVE_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir libarchive 2>/dev/null)
+ARCHIVE_STATIC_DEPS := $(patsubst -l%,%,$(filter-out -larchive,$(shell $(PKG_CONFIG) --static --libs-only-l libarchive 2>/dev/null)))
+IMAGE_STATIC_ARCHIVE ?= $(if $(ARCH),0,$(if $(and $(wildcard $(ARCHIVE_LIBDIR)/libarchive.a),\
+	$(filter $(words $(ARCHIVE_STATIC_DEPS)),$(words $(wildcard $(ARCHIVE_STATIC_DEPS:%=$(ARCHIVE_LIBDIR)/lib%.so))))),1,0))
 ifeq ($(IMAGE_STATIC_ARCHIVE),1)
 IMAGE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic \
 	$(filter-out -larchive,$(shell $(PKG_CONFIG) --static --libs-only-l libarchive 2>/dev/null)) \

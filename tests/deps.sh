@@ -5,7 +5,8 @@ pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl
       libcriterion-dev busybox-static iproute2 file crun runc uidmap
       jq conmon podman containerd docker.io
       libarchive-dev nettle-dev libssl-dev umoci skopeo docker-registry curl
-      libcurl4-openssl-dev python3"
+      libcurl4-openssl-dev python3
+      libacl1-dev libzstd-dev liblz4-dev libbz2-dev liblzma-dev libxml2-dev zlib1g-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
