@@ -20,13 +20,13 @@ BUILD := build/$(ARCH)
 endif
 
 # The sysroot must exist before the top Makefile asks pkg-config for flags,
-# which happens while it is parsed: make it now (once) unless only cleaning.
+# which happens while it is parsed: make it now unless only cleaning. sysroot.sh is a no-op
+# when the sysroot's stamp lists the packages it wants, and remakes an older one (a sysroot
+# made before libcurl joined pith-image's libraries has no curl/curl.h).
 ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),all)),)
-ifeq ($(wildcard $(SYSROOT)/.pith-sysroot),)
 CROSS_SYSROOT_OK := $(shell $(BOARDS_DIR)/sysroot.sh $(ARCH) $(SYSROOT) 1>&2 && echo ok)
 ifneq ($(CROSS_SYSROOT_OK),ok)
 $(error boards/sysroot.sh $(ARCH) failed: no sysroot in $(SYSROOT))
-endif
 endif
 endif
 
