@@ -8,6 +8,7 @@
 #include "image.h"
 
 #define REF_NAME "org.opencontainers.image.ref.name"
+#define CONTAINERD_NAME "io.containerd.image.name"
 
 static const char *str(json_t *o, const char *key)
 {
@@ -244,8 +245,13 @@ static int plan_oci_layout(struct source *src, const char *ref, const char *plat
 	size_t i;
 	json_t *d;
 	json_array_foreach(list, i, d) {
-		const char *name = json_string_value(json_object_get(json_object_get(d, "annotations"), REF_NAME));
-		if (ref && (!name || strcmp(name, ref) != 0))
+		json_t *notes = json_object_get(d, "annotations");
+		const char *tag = json_string_value(json_object_get(notes, REF_NAME));
+		/* containerd, nerdctl and the .NET SDK put the full name here and only the tag in
+		 * ref.name: the image is named by the full one, as docker load names it */
+		const char *full = json_string_value(json_object_get(notes, CONTAINERD_NAME));
+		const char *name = full ? full : tag;
+		if (ref && (!tag || strcmp(tag, ref) != 0) && (!full || strcmp(full, ref) != 0))
 			continue;
 		struct image_plan *p = &(*out)[(*n)++];
 		p->names = name ? json_pack("[s]", name) : json_array();

@@ -506,7 +506,9 @@ static int choose_scheme(struct registry *reg, struct pith_error *err)
 		nanosleep(&ts, NULL);
 		c = ping(reg, challenge, &status);
 	}
-	if (c == CURLE_SSL_CONNECT_ERROR && reg->plain_ok) {
+	/* a loopback or --insecure registry may be tried in plain HTTP also on a device with no
+	 * CA bundle at all (curl stops at the missing file before any handshake) */
+	if ((c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CACERT_BADFILE) && reg->plain_ok) {
 		snprintf(reg->origin, sizeof(reg->origin), "http://%s", host);
 		c = ping(reg, challenge, &status);
 	}

@@ -25,11 +25,15 @@ trap cleanup EXIT
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
-# the SDK names the image in an annotation; take the manifest digest load prints instead
+# the SDK puts the image's full name in io.containerd.image.name and only the tag in ref.name:
+# the store names it by the full name, as docker load does
 if ! $img load "$build/image-dotnet/hello.tar" >"$T/load.out" 2>&1; then
 	fail ".NET SDK image: load: $(cat "$T/load.out")"; exit 1
 fi
 digest=$(awk '$1 == "loaded" { print $2 }' "$T/load.out")
+[ "$($img inspect hello:1 | jq -r .manifest)" = "$digest" ] && ! $img inspect 1 >/dev/null 2>&1 \
+	&& pass ".NET SDK image named by its io.containerd.image.name (hello:1), not its bare tag" \
+	|| fail ".NET SDK image name: $(cat "$T/load.out"); $($img ls)"
 ver=$($img inspect "$digest" | jq -r '.config.Env[] | select(startswith("DOTNET_VERSION=")) | sub(".*="; "")')
 expected="hello says hello from .NET $ver on X64 in /app"
 $img inspect "$digest" >"$T/inspect.json" && [ "$(jq -r .architecture "$T/inspect.json")" = amd64 ] \
