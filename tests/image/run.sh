@@ -277,7 +277,8 @@ else fail "sparse file: $(cat h.err) $([ -n "$huge" ] && stat -c '%s %b' "$huge"
 # device nodes: kept as root (the test image has dev/pith-null, compared with umoci's above);
 # refused, by name, when root only in a user namespace
 python3 "$here/layers.py" hostile device dev.tar && python3 "$here/layers.py" layout Dev dev.tar
-rm -rf S; if unshare --user --map-root-user "$img" --store S load oci:Dev:h 2>h.err; then fail "device node loaded in a user namespace"
+rm -rf S; if ! unshare --user --map-root-user true 2>/dev/null; then echo "skip device node in a user namespace: no user namespaces here"
+elif unshare --user --map-root-user "$img" --store S load oci:Dev:h 2>h.err; then fail "device node loaded in a user namespace"
 elif grep -q 'dev/sda: a device node (block 8:0)' h.err && nothing_in S; then pass "device node refused when rootless: $(cat h.err)"
 else fail "device node in a user namespace: $(cat h.err)"; fi
 rm -rf S; "$img" --store S load oci:Dev:h >/dev/null && [ "$(stat -c '%t:%T' S/layers/*/dev/sda)" = 8:0 ] \
