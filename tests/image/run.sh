@@ -375,5 +375,7 @@ printf '%s\n' "$expected" > "$T/expected.txt"
 "$here/pull.sh" "$build" "$T" || fails=$((fails + 1))
 # --- a .NET app image written by the .NET SDK, run under pith and pith-shim (image cached in BUILD)
 "$here/dotnet.sh" "$build" || fail ".NET SDK image (tests/image/dotnet.sh)"
+# --- the SDK's linux-x64 + linux-arm64 index from a registry: platform, digests, pith-shim (cached in BUILD)
+"$here/dotnet-multiarch.sh" "$build" || fail "multi-arch .NET image (tests/image/dotnet-multiarch.sh)"
 
 [ $fails = 0 ] && echo "image tests: all passed" || { echo "image tests: $fails failed" >&2; exit 1; }
