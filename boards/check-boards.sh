@@ -90,6 +90,15 @@ for b in ${BOARDS:-armhf armhf-on-arm64 amd64 arm64}; do
 	fi
 done
 
+# ---- power cuts during a pull (issue 15): a few in the tier, more by hand (boards/powercut.sh N)
+if [ "${BOARD_POWERCUTS:-3}" != 0 ]; then
+	v=$(POWERCUT_OP=pull BUILD_DIR=$ARM64_BUILD "$here/powercut.sh" "${BOARD_POWERCUTS:-3}" 2>build/boards/powercut.stderr)
+	rc=$?
+	[ -n "$v" ] || v="powercut: FAIL (no verdict, rc $rc)"
+	note "$v"
+	[ $rc -eq 0 ] || { failures=$((failures + 1)); tail -20 build/boards/powercut.stderr | sed 's/^/  /'; }
+fi
+
 echo
 echo "== board tier summary"
 printf '%s\n' "${summary[@]}"

@@ -107,7 +107,9 @@ struct store {
 	int lock_fd;
 	char *path;
 };
-int store_open(const char *path, struct store *st, struct pith_error *err);
+/* how: LOCK_SH or LOCK_EX (see store_lock) */
+int store_open(const char *path, int how, struct store *st, struct pith_error *err);
+int store_lock(struct store *st, int how, struct pith_error *err);
 void store_close(struct store *st);
 int store_write_atomic(int dirfd, const char *name, const void *buf, size_t len, struct pith_error *err);
 int store_put_blob(struct store *st, const char *digest, const void *buf, size_t len, struct pith_error *err);

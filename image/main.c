@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/file.h>
+
 #include "image.h"
 #include "pull.h"
 
@@ -168,7 +170,9 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 {
 	const char *cmd = argv[0];
 	struct store st;
-	int r = store_open(store_path, &st, err);
+	bool shared = strcmp(cmd, "ls") == 0 || strcmp(cmd, "inspect") == 0 || strcmp(cmd, "df") == 0 ||
+		      strcmp(cmd, "bundle") == 0 || strcmp(cmd, "pull") == 0;
+	int r = store_open(store_path, shared ? LOCK_SH : LOCK_EX, &st, err);
 	if (r < 0)
 		return r;
 	if (strcmp(cmd, "load") == 0)

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <curl/curl.h>
 
+#include <sys/file.h>
+
 #include "pull.h"
 
 #define DEFAULT_JOBS 3
@@ -109,15 +111,17 @@ static void *worker(void *arg)
 }
 
 /* The layers the store lacks, jobs at a time; the first failure stops the others. */
-static int pull_layers(struct workers *w, int jobs, struct pith_error *err)
+static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_error *err)
 {
 	const struct image_plan *p = w->plan;
 	w->todo = calloc(p->nlayers + 1, sizeof(*w->todo));
 	if (!w->todo)
 		return pith_fail(err, ENOMEM, "layers");
+	w->ntodo = w->next = 0;
 	for (size_t i = 0; i < p->nlayers; i++) {
 		bool present = store_has_layer(w->st, p->layers[i].chain_id);
-		progress_layer(w->prog, p->layers[i].digest, p->layers[i].size, present);
+		if (announce)
+			progress_layer(w->prog, p->layers[i].digest, p->layers[i].size, present);
 		if (!present)
 			w->todo[w->ntodo++] = i;
 	}
@@ -148,9 +152,18 @@ static int pull_layers(struct workers *w, int jobs, struct pith_error *err)
 static int commit(struct store *st, const struct image_plan *p, const char *name,
 		  struct workers *w, int jobs, struct pith_error *err)
 {
+	/* The download runs with the store shared (pith-image bundle, ls and other pulls go on
+	 * beside it); the commit holds it alone. Between the two a gc may have taken what no name
+	 * used yet: the config is written again and a missing layer fetched again, under the lock. */
 	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	if (r == 0)
-		r = pull_layers(w, jobs, err);
+		r = pull_layers(w, jobs, true, err);
+	if (r == 0)
+		r = store_lock(st, LOCK_EX, err);
+	if (r == 0)
+		r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
+	if (r == 0)
+		r = pull_layers(w, 1, false, err);
 	if (r == 0)
 		r = store_put_blob(st, p->manifest_digest, p->manifest, p->manifest_len, err);
 	json_t *names = NULL;

@@ -34,7 +34,15 @@ static int mkdir_p(const char *path, struct pith_error *err)
 	return 0;
 }
 
-int store_open(const char *path, struct store *st, struct pith_error *err)
+/* Who may share the store: commands that only read it, or write files of their own (ls,
+ * inspect, df, bundle, and a pull while it downloads), hold it shared; whatever changes the
+ * names or removes anything (load, tag, rm, gc, a pull's commit) holds it alone. */
+int store_lock(struct store *st, int how, struct pith_error *err)
+{
+	return flock(st->lock_fd, how) < 0 ? pith_fail(err, errno, "%s/lock", st->path) : 0;
+}
+
+int store_open(const char *path, int how, struct store *st, struct pith_error *err)
 {
 	st->fd = st->lock_fd = -1;
 	/* layer paths go into overlay's lowerdir=a:b,... option */
@@ -57,7 +65,7 @@ int store_open(const char *path, struct store *st, struct pith_error *err)
 	st->fd = open(st->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->fd >= 0)
 		st->lock_fd = openat(st->fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX) < 0) {
+	if (st->lock_fd < 0 || flock(st->lock_fd, how) < 0) {
 		r = pith_fail(err, errno, "%s/lock", st->path);
 		store_close(st);
 	}

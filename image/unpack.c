@@ -511,10 +511,16 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	source_stream_close(&u->src);
 	close_lowers(u);
 	free(u);
-	if (r == 0 && rename(tmp, final) < 0)
-		r = pith_fail(err, errno, "%s", final);
-	if (r < 0) {
-		struct pith_error ignored;
+	/* a pull beside this one (the store shared) may have committed the same layer: same
+	 * chain ID, same verified content */
+	bool raced = false;
+	if (r == 0 && rename(tmp, final) < 0) {
+		raced = (errno == ENOTEMPTY || errno == EEXIST) && store_has_layer(st, layer->chain_id);
+		if (!raced)
+			r = pith_fail(err, errno, "%s", final);
+	}
+	if (r < 0 || raced) {
+		struct pith_error ignored = { 0 };
 		store_remove_tree(tmp, &ignored);
 		return r;
 	}

@@ -192,7 +192,8 @@ done
 
 # nothing of ours may stay: containers, conmon, mounts
 timeout 60 "${P[@]}" rm -a -f -t 0 >/dev/null 2>&1
-left=$(our_processes "$D")
+# conmon exits on its own after rm returns (it writes the exit file first): up to 5 s for that
+for _ in $(seq 50); do left=$(our_processes "$D"); [ -z "$left" ] && break; sleep 0.1; done
 mnts=$(grep -F " $D" /proc/self/mountinfo | awk '{print $5}')
 if [ -z "$left$mnts" ]; then pass cleanup; else
 	fail cleanup "processes: $(echo $left) mounts: $(echo $mnts)"

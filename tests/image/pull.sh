@@ -255,6 +255,26 @@ pullx >/dev/null 2>pull.err && ms=$(( ($(date +%s%N) - start) / 1000000 )) && ! 
 	&& pass "every layer present: no blob GET ($(grep -c GET proxy.log) GETs, ${ms} ms)" \
 	|| fail "all present: $(cat pull.err) $(cat proxy.log)"
 
+# --- the store is shared while a pull downloads: ls, bundle and a second pull of the same
+# image go on beside a pull held back 12 s; the layer both unpacked is committed once
+rm -rf S; "$img" --store S pull --creds user:secret "$X/test/t:1" >/dev/null 2>pull.err || fail "pull t: $(cat pull.err)"
+: > proxy.log
+printf 'stall %s 1000000 12 1\n' "$big" > rules
+pullx >/dev/null 2>pull1.err & p1=$!
+sleep 1
+# the second pull downloads beside the first, then waits for it to commit alone
+pullx >/dev/null 2>pull2.err & p2=$!
+if timeout 4 "$img" --store S ls >/dev/null 2>ls.err && timeout 4 "$img" --store S bundle "$X/test/t:1" "$P/Bc" 2>>ls.err \
+	&& timeout 4 "$img" --store S bundle --rm "$P/Bc" 2>>ls.err && kill -0 $p1 2>/dev/null; then
+	shared=yes
+else shared="no: $(cat ls.err)"; fi
+wait $p1 && r1=0 || r1=$?
+wait $p2 && r2=0 || r2=$?
+: > rules
+if [ "$shared" = yes ] && [ $r1 = 0 ] && [ $r2 = 0 ] && [ "$(runs "$X/test/big:1")" = "$expected" ] && no_leftovers; then
+	pass "ls, bundle and a second pull of the same image beside a held-back pull; both pulls complete"
+else fail "store shared during a pull: $shared; pulls rc $r1 $r2: $(cat pull1.err pull2.err)"; fi
+
 # a device with no CA bundle at all: a loopback registry in plain HTTP still pulls (curl stops
 # at the missing bundle file before any handshake; that is no reason to refuse plain HTTP here)
 rm -rf S; : > proxy.log
