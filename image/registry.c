@@ -33,6 +33,9 @@ struct registry {
 	char client_cert[PATH_MAX], client_key[PATH_MAX];
 	char *basic;                          /* user:pass */
 	pthread_mutex_t lock;
+	/* TLS sessions and DNS answers, shared by every transfer: one full handshake per host */
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	char *authorization;                  /* "Authorization: ..." or NULL */
 	unsigned generation;
 	atomic_int cancelled;
@@ -46,6 +49,8 @@ static curl_socket_t open_cloexec(void *data, curlsocktype purpose, struct curl_
 void registry_setup(struct registry *reg, CURL *easy, const char *url)
 {
 	curl_easy_setopt(easy, CURLOPT_URL, url);
+	if (reg->share)
+		curl_easy_setopt(easy, CURLOPT_SHARE, reg->share);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "pith-image/" PITH_VERSION);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
@@ -516,6 +521,32 @@ static int choose_scheme(struct registry *reg, struct pith_error *err)
 	return 0;
 }
 
+static void share_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *opaque)
+{
+	struct registry *reg = opaque;
+	pthread_mutex_lock(&reg->share_locks[data]);
+}
+
+static void share_unlock(CURL *easy, curl_lock_data data, void *opaque)
+{
+	struct registry *reg = opaque;
+	pthread_mutex_unlock(&reg->share_locks[data]);
+}
+
+static void share_open(struct registry *reg)
+{
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&reg->share_locks[i], NULL);
+	reg->share = curl_share_init();
+	if (!reg->share)
+		return;   /* only slower */
+	curl_share_setopt(reg->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(reg->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(reg->share, CURLSHOPT_USERDATA, reg);
+	curl_share_setopt(reg->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(reg->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
+
 int registry_open(const struct image_ref *ref, const struct pull_options *opts, struct progress *prog,
 		  struct registry **out, struct pith_error *err)
 {
@@ -526,6 +557,7 @@ int registry_open(const struct image_ref *ref, const struct pull_options *opts, 
 	reg->opts = opts;
 	reg->prog = prog;
 	pthread_mutex_init(&reg->lock, NULL);
+	share_open(reg);
 	bool insecure = named_insecure(opts, ref->domain);
 	reg->verify = !insecure;
 	reg->plain_ok = insecure || ref_is_loopback(ref->domain);
@@ -550,6 +582,10 @@ void registry_close(struct registry *reg)
 	if (!reg)
 		return;
 	pthread_mutex_destroy(&reg->lock);
+	if (reg->share)
+		curl_share_cleanup(reg->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&reg->share_locks[i]);
 	free(reg->ca);
 	free(reg->basic);
 	free(reg->authorization);
