@@ -11,7 +11,8 @@
 # cache). Daemons are counted whole (treepeak -d): the pull runs inside them, so their RSS from the
 # first byte (baseline included) and their write_bytes count with the client's. Every store starts
 # empty each sample; the daemons are started before the timed pull (not timed) and stopped after.
-# The tools alternate A B C D E / E D C B A sample by sample; `sync` before each step.
+# The tools alternate A B C D E / E D C B A sample by sample, each on a new ext4 of its own (see
+# fresh); `sync` before each step.
 # Usage: pull.sh BUILD_DIR OUT SAMPLES   -> "metric <TAB> key <TAB> value" lines on stdout (run.sh
 # records them), samples in OUT/raw/pull.*; exit 77 when a needed tool is missing.
 set -euo pipefail
@@ -19,7 +20,7 @@ BUILD=$(cd "${1:?usage: pull.sh BUILD_DIR OUT SAMPLES}" && pwd)
 OUT=${2:?usage: pull.sh BUILD_DIR OUT SAMPLES}
 SAMPLES=${3:?usage: pull.sh BUILD_DIR OUT SAMPLES}
 HERE=$(cd "$(dirname "$0")" && pwd)
-for t in docker-registry skopeo umoci podman jq curl python3; do
+for t in docker-registry skopeo umoci podman jq curl python3 mkfs.ext4; do
 	command -v $t >/dev/null || { echo "pull bench: $t is not installed" >&2; exit 77; }
 done
 [ -x "$BUILD/pith-image-pull" ] || { echo "pull bench: $BUILD/pith-image-pull is not built" >&2; exit 77; }
@@ -86,9 +87,17 @@ step() {
 	echo "$k $tool $name $("$OUT/treepeak" "${d[@]}" "$CG" "$@" 2>>"$ERRLOG")" |
 		tee -a "$RAW" | awk '$8 != 0 { exit 1 }' || { tail -5 "$ERRLOG" >&2; echo "pull bench: $tool $name failed" >&2; exit 1; }
 }
-fresh() { # what the last sample left: mounts, stores, layouts
+# Each tool gets a new ext4 (a sparse file on a loop device) for its stores: on the one file
+# system a run had deleted ~15000 files just before, ext4's inode allocator skips the inodes deleted
+# in the last minutes one by one (recently_deleted: half of pith's CPU in perf), so whoever came
+# after a big rm paid for it, and more each sample.
+fresh() { # what the last sample left: mounts, stores, layouts, the file system
 	for m in $(ours); do umount "$m"; done
-	rm -rf "${T:?}"/s "${R:?}"/*
+	rm -rf "${T:?}"/s "${T:?}"/fs.img "${R:?}"/*
+	mkdir -p "$T/s"
+	truncate -s 4G "$T/fs.img"
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$T/fs.img"
+	mount -o loop "$T/fs.img" "$T/s"	# the loop device goes with the umount (autoclear)
 	mkdir -p "$T/s/pm/tmp" "$T/s/tmp"
 }
 # daemon_start CMD...: CMD in the daemon cgroup, in the background -> DAEMON_PID
@@ -160,7 +169,6 @@ for ((k = 1; k <= SAMPLES; k++)); do
 		echo "== pull bench sample $k: $t done" >&2
 	done
 done
-fresh
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 PULLED=$(jq '[.layers[].size, .config.size] | add' <<<"$MANIFEST")
