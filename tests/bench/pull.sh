@@ -38,27 +38,29 @@ REGISTRY_PID=""
 DAEMON_PID=""
 ours() { awk -v t="$T" -v r="$R" 'index($2, t) == 1 || index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r; }
 daemon_stop() { # the daemon we started, then anything it left in its cgroup (its containerd)
-	local p
+	local p left
 	if [ -n "$DAEMON_PID" ]; then
 		kill "$DAEMON_PID" 2>/dev/null || true
 		wait "$DAEMON_PID" 2>/dev/null || true
 		DAEMON_PID=""
 	fi
 	for _ in $(seq 50); do
-		[ -s "$DCG/cgroup.procs" ] || break
-		for p in $(cat "$DCG/cgroup.procs"); do kill "$p" 2>/dev/null || true; done
+		left=$(cat "$DCG/cgroup.procs")	# (cgroup files show size 0: no -s)
+		[ -n "$left" ] || break
+		for p in $left; do kill "$p" 2>/dev/null || true; done
 		sleep 0.1
 	done
 }
 cleanup() {
 	daemon_stop
-	[ -z "$REGISTRY_PID" ] || { kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null || true; }
+	[ -z "$REGISTRY_PID" ] || { kill "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; }
 	for m in $(ours); do umount "$m" || umount -l "$m" || true; done
 	rm -rf "$T" "$R"
 	rmdir "$CG" "$DCG" 2>/dev/null || true
 	rmdir "${CG%/*}" 2>/dev/null || true	# the parent too when run alone (run.sh removes it anyway)
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 mkdir -p "$CG" "$DCG"
 
 # the registry, and the image in it as skopeo pushes an OCI archive (blobs as the SDK wrote them)
