@@ -169,7 +169,9 @@ static int commit(struct store *st, const struct image_plan *p, const char *name
 	json_t *names = NULL;
 	if (r == 0)
 		r = store_names_load(st, &names, err);
-	if (r == 0) {
+	/* the name already durable on the same digest: a pull that found everything writes nothing */
+	const char *had = r == 0 ? json_string_value(json_object_get(names, name)) : NULL;
+	if (r == 0 && (!had || strcmp(had, p->manifest_digest) != 0)) {
 		json_object_set_new(names, name, json_string(p->manifest_digest));
 		r = store_names_save(st, names, err);
 	}

@@ -171,6 +171,36 @@ head_() {
 	elif [ -n "$(val image_note all)" ]; then
 		echo; echo "9. image to bundle: $(val image_note all)"
 	fi
+	if [ -n "$(val pull_cold_wall_ms pith)" ]; then
+		echo
+		echo "10. pull + unpack from a registry on 127.0.0.1, plain HTTP ($(val pull_meta samples) samples; tests/bench/pull.sh)"
+		echo "  the SDK's .NET image: $(val pull_meta pulled_mb) MB pulled, $(val pull_meta unpacked_mb) MB unpacked, $(val pull_meta layers) layers; daemons counted whole"
+		PFMT='  %-14s %9s %11s %9s %9s %9s %9s %9s\n'
+		# shellcheck disable=SC2059
+		printf "$PFMT" tool "wall ms" "peak KiB" "MB wrtn" "/unpack" "/pulled" "again ms" "pith/it"
+		for t in $(val pull_meta tools); do
+			# shellcheck disable=SC2059
+			printf "$PFMT" "$t" "$(num "$(val pull_cold_wall_ms "$t")")" "$(num "$(val pull_cold_rss_kb "$t")")" \
+				"$(num "$(val pull_cold_written_mb "$t")")" "$(num "$(val pull_write_per_unpacked "$t")")" \
+				"$(num "$(val pull_write_per_pulled "$t")")" "$(num "$(val pull_warm_wall_ms "$t")")" \
+				"$( [ "$t" = pith ] && echo - || num "$(val pull_cold_wall_ms "pith/$t")")"
+		done
+		target pull_cold_wall_ms pith/best "wall against the fastest peer" 1
+		target pull_cold_wall_ms pith/podman "wall against podman pull" 0.5
+		target pull_cold_rss_kb pith/best "peak RSS against the lightest peer" 0.25
+		wu=$(val pull_write_per_unpacked pith)
+		printf '  %-44s %9s  %s\n' "bytes written per unpacked byte (pith)" "$(num "$wu")" \
+			"$(awk -v v="$wu" 'BEGIN { print (v != "" && v <= 1.1) ? "ok (<= 1.1)" : "MISS (target <= 1.1)" }')"
+		printf 'pull_write_per_unpacked\tpith\t1.1\t%s\t%s\n' "${wu:-null}" \
+			"$(awk -v v="$wu" 'BEGIN { print (v != "" && v <= 1.1) ? "true" : "false" }')" >> "$TARGETS"
+		pw=$(val pull_warm_wall_ms pith)
+		printf '  %-44s %9s  %s\n' "pull with every layer present, ms (pith)" "$(num "$pw")" \
+			"$(awk -v v="$pw" 'BEGIN { print (v != "" && v < 50) ? "ok (< 50)" : "MISS (target < 50)" }')"
+		printf 'pull_warm_ms\tpith\t50\t%s\t%s\n' "${pw:-null}" \
+			"$(awk -v v="$pw" 'BEGIN { print (v != "" && v < 50) ? "true" : "false" }')" >> "$TARGETS"
+	elif [ -n "$(val pull_note all)" ]; then
+		echo; echo "10. pull + unpack: $(val pull_note all)"
+	fi
 	echo
 	echo "targets met: $(awk -F'\t' '$5 == "true"' "$TARGETS" | wc -l) of $(wc -l < "$TARGETS")" \
 		"$(awk -F'\t' '$5 != "true" { printf "%s%s", (n++ ? ", " : "missed: "), $1 }' "$TARGETS")"

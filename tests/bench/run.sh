@@ -14,6 +14,8 @@
 #   BENCH_DOTNET=0       skip the .NET time-to-first-line bench
 #   BENCH_IMAGE=0        skip the image bench (tests/bench/image.sh); BENCH_IMAGE_SAMPLES=N (default 7,
 #                        quick 3); BENCH_IMAGE_DIR (default /var/tmp) holds its stores
+#   BENCH_PULL=0         skip the pull bench (tests/bench/pull.sh); BENCH_PULL_SAMPLES=N (default 5,
+#                        quick 3); its stores in BENCH_IMAGE_DIR too
 # Method: runtimes alternate A B C, C B A (round by round, or sample by sample), ratios are taken
 # pair by pair and the median is reported; every measurement runs inside a private mount
 # namespace whose /sys/fs/cgroup holds only the v1 hierarchies (crun 1.8.1 refuses the host's
@@ -34,9 +36,11 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-2} SAMPLES=${BENCH_SAMPLES:-6} SHIM_IDLE=${BENCH_SHIM_IDLE:-5}
 	SCALE_ROUNDS=1 DN_RUNS=5 LOG_MIB=${BENCH_LOG_MIB:-16} LOG_ROUNDS=3 IMG_SAMPLES=${BENCH_IMAGE_SAMPLES:-3}
+	PULL_SAMPLES=${BENCH_PULL_SAMPLES:-3}
 else
 	ROUNDS=${BENCH_ROUNDS:-5} SAMPLES=${BENCH_SAMPLES:-20} SHIM_IDLE=${BENCH_SHIM_IDLE:-30}
 	SCALE_ROUNDS=2 DN_RUNS=20 LOG_MIB=${BENCH_LOG_MIB:-64} LOG_ROUNDS=5 IMG_SAMPLES=${BENCH_IMAGE_SAMPLES:-7}
+	PULL_SAMPLES=${BENCH_PULL_SAMPLES:-5}
 fi
 N=${BENCH_RUNS:-100}
 SCALE=${BENCH_SCALE:-50}
@@ -365,14 +369,26 @@ $(jq -r .ociVersion "$BUILD/dotnet/bundles/bench-crun/config.json" 2>/dev/null);
 }
 
 # ---------- 9. images: load + bundle against skopeo+umoci and podman ----------
+# bench_script NAME SAMPLES: tests/bench/NAME.sh's metric lines into the results; exit 77 (a tool
+# is missing) becomes the note NAME_note
+bench_script() {
+	local rc=0
+	"$HERE/$1.sh" "$BUILD" "$OUT" "$2" > "$OUT/raw/$1.tsv" 2>>"$ERR" || rc=$?
+	if [ "$rc" = 77 ]; then rec "$1_note" all "$(tail -1 "$ERR")"; return 0; fi
+	[ "$rc" = 0 ] || { tail -5 "$ERR" >&2; die "$1.sh failed (see $ERR)"; }
+	cat "$OUT/raw/$1.tsv" >> "$OUT/results.tsv"
+}
 section_image() {
 	[ "${BENCH_IMAGE:-1}" != 0 ] || return 0
 	log "images: a .NET image made runnable by pith-image, skopeo+umoci, podman; $IMG_SAMPLES samples (tests/bench/image.sh)"
-	local rc=0
-	"$HERE/image.sh" "$BUILD" "$OUT" "$IMG_SAMPLES" > "$OUT/raw/image.tsv" 2>>"$ERR" || rc=$?
-	if [ "$rc" = 77 ]; then rec image_note all "$(tail -1 "$ERR")"; return 0; fi
-	[ "$rc" = 0 ] || { tail -5 "$ERR" >&2; die "image.sh failed (see $ERR)"; }
-	cat "$OUT/raw/image.tsv" >> "$OUT/results.tsv"
+	bench_script image "$IMG_SAMPLES"
+}
+
+# ---------- 10. pulls from a loopback registry against podman, skopeo+umoci, ctr, docker ----------
+section_pull() {
+	[ "${BENCH_PULL:-1}" != 0 ] || return 0
+	log "pulls: the .NET image from a registry on 127.0.0.1 by pith-image, podman, skopeo+umoci, ctr, docker; $PULL_SAMPLES samples (tests/bench/pull.sh)"
+	bench_script pull "$PULL_SAMPLES"
 }
 
 START=$(date +%s)
@@ -387,6 +403,7 @@ section_log
 section_scale
 section_dotnet
 section_image
+section_pull
 rec bench_seconds all "$(( $(date +%s) - START ))"
 {
 	rec meta kernel "$(uname -r)"; rec meta cpus "$(nproc)"; rec meta loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,7 +1,7 @@
 /* treepeak: one command's cost as a whole process tree, for tools that fork or chain (skopeo then
  * umoci, podman's helpers).
  *
- *   treepeak CGROUP_DIR CMD [ARGS...]
+ *   treepeak [-d DAEMON_CGROUP_DIR] CGROUP_DIR CMD [ARGS...]
  *
  * CMD runs in CGROUP_DIR (a v1 pids cgroup the caller made and removes), stdin and stdout
  * /dev/null, stderr inherited. Every 2 ms treepeak sums the resident set (statm) of every process in the
@@ -12,7 +12,10 @@
  *   "WALL_US TREE_PEAK_KB MAX_ONE_PROC_KB WRITE_BYTES RC CPU_US"
  * MAX_ONE_PROC_KB is the largest single process's peak (wait4's ru_maxrss, exact); WRITE_BYTES
  * is what the tree caused to be written to storage (/proc/self/io write_bytes, before - after);
- * CPU_US the tree's user + system time (no waiting in it: fsync, run queue). */
+ * CPU_US the tree's user + system time (no waiting in it: fsync, run queue).
+ * With -d, the processes of DAEMON_CGROUP_DIR (a daemon the command talks to, which does the work
+ * for it: containerd, dockerd) are counted whole with the tree: their RSS in every sample, and their
+ * write_bytes from before to after; treepeak does not wait for them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long write_bytes(void)
+static long long write_bytes_of(const char *io_path)
 {
-	FILE *f = fopen("/proc/self/io", "re");
+	FILE *f = fopen(io_path, "re");
 	char line[128];
 	long long v = -1;
 	while (f && fgets(line, sizeof(line), f))
@@ -36,6 +39,29 @@ static long long write_bytes(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+static long long write_bytes(void)
+{
+	return write_bytes_of("/proc/self/io");
+}
+
+/* the write_bytes of every process in a cgroup (a daemon and its helpers), summed */
+static long long cgroup_write_bytes(const char *procs_path)
+{
+	FILE *f = fopen(procs_path, "re");
+	long long sum = 0;
+	int pid;
+	while (f && fscanf(f, "%d", &pid) == 1) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/io", pid);
+		long long v = write_bytes_of(p);
+		if (v > 0)
+			sum += v;
+	}
+	if (f)
+		fclose(f);
+	return sum;
 }
 
 static long long now_us(void)
@@ -70,12 +96,20 @@ static long tree_rss_kb(const char *procs_path, int *procs)
 
 int main(int argc, char **argv)
 {
+	char daemon_procs[4096] = "";
+	if (argc > 2 && strcmp(argv[1], "-d") == 0) {
+		snprintf(daemon_procs, sizeof(daemon_procs), "%s/cgroup.procs", argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: treepeak CGROUP_DIR CMD [ARGS...]\n");
+		fprintf(stderr, "usage: treepeak [-d DAEMON_CGROUP_DIR] CGROUP_DIR CMD [ARGS...]\n");
 		return 2;
 	}
 	char procs_path[4096];
 	snprintf(procs_path, sizeof(procs_path), "%s/cgroup.procs", argv[1]);
+	int daemon_procs_n;
+	long long dwb0 = *daemon_procs ? cgroup_write_bytes(daemon_procs) : 0;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t chld;
 	sigemptyset(&chld);
@@ -104,6 +138,8 @@ int main(int argc, char **argv)
 	long long t1 = 0;
 	while (rc < 0 || procs > 0) {
 		long kb = tree_rss_kb(procs_path, &procs);
+		if (*daemon_procs)
+			kb += tree_rss_kb(daemon_procs, &daemon_procs_n);
 		if (kb > peak)
 			peak = kb;
 		int st;
@@ -126,6 +162,9 @@ int main(int argc, char **argv)
 		peak = ru.ru_maxrss;
 	long long cpu = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
 			ru.ru_stime.tv_usec;
-	printf("%lld %ld %ld %lld %d %lld\n", t1 - t0, peak, ru.ru_maxrss, write_bytes() - wb0, rc, cpu);
+	long long wb = write_bytes() - wb0;
+	if (*daemon_procs)
+		wb += cgroup_write_bytes(daemon_procs) - dwb0;
+	printf("%lld %ld %ld %lld %d %lld\n", t1 - t0, peak, ru.ru_maxrss, wb, rc, cpu);
 	return 0;
 }
