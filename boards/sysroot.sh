@@ -13,12 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 ARCH=${1:?usage: boards/sysroot.sh armhf|arm64 [DIR]}
 DIR=$(realpath -m "${2:-$here/../build/boards/sysroot-$ARCH}")
 
-<<<<<<< HEAD
-PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev nettle-dev libssl-dev" # pith-image: libarchive, nettle
-=======
-# pith-image: libarchive, libcrypto, libcurl (pull and push)
-PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev libssl-dev libcurl4-openssl-dev"
->>>>>>> board-image
+# pith-image: libarchive, Nettle (SHA-256, base64); pith-image-pull: libcurl
+PKGS="libc6-dev libseccomp-dev libcap-dev libjansson-dev libmnl-dev busybox-static libarchive-dev nettle-dev libcurl4-openssl-dev"
 case $ARCH in
 armhf)	TRIPLET=arm-linux-gnueabihf;; # no armhf Criterion: unit tests use tests/unit/mini_criterion
 arm64)	TRIPLET=aarch64-linux-gnu
