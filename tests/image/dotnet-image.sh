@@ -30,7 +30,7 @@ rm -f "$stamp" "$out/hello.tar" "$out/hello2.tar"
 w=$out/work
 rm -rf "$w"
 mkdir -p "$w"
-trap '[ -z "${REGISTRY_PID:-}" ] || { kill $REGISTRY_PID 2>/dev/null; wait $REGISTRY_PID 2>/dev/null || true; }; rm -rf "$w"' EXIT
+trap '[ -z "${REGISTRY_PID:-}" ] || { kill $REGISTRY_PID 2>/dev/null || true; wait $REGISTRY_PID 2>/dev/null || true; }; rm -rf "$w"' EXIT
 
 # 1. runtime-deps: the packages' files, with the paths of a merged /usr (lib -> usr/lib, ...) so
 # no entry goes through a symlink the layer itself makes
