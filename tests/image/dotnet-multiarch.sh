@@ -14,6 +14,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: dotnet-multiarch.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
+. "$here/lib.sh"
 . "$here/registry.sh"
 [ "$(uname -m)" = x86_64 ] || tier_skip "multi-arch .NET image test" "its amd64 base is this machine's files (x86_64 only)"
 for t in dotnet umoci skopeo docker-registry curl jq file python3; do
@@ -29,14 +30,11 @@ cleanup() {
 	"$build/pith" --root "$T/run" delete --force "$id" >/dev/null 2>&1 || true
 	[ ! -d "$T/B" ] || "$build/pith-image" --store "$T/S" bundle --rm "$T/B" 2>/dev/null || true
 	[ ! -d "$T/Ba" ] || "$build/pith-image" --store "$T/Sa" bundle --rm "$T/Ba" 2>/dev/null || true
-	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	umount_under "$T"
 	[ -z "${REGISTRY_PID:-}" ] || { kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null || true; }
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
 
 # --- the base's rootfs for one architecture: glibc, libgcc_s, libstdc++ (what a self-contained
 # app with invariant globalization loads), /etc/passwd with the app user, /tmp; merged /usr

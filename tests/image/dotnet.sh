@@ -8,6 +8,7 @@ set -eu
 build=$(cd "${1:?usage: dotnet.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
+. "$here/lib.sh"
 rc=0
 "$here/dotnet-image.sh" "$build/image-dotnet" || rc=$?
 [ $rc = 77 ] && tier_skip ".NET SDK image test" "dotnet-image.sh cannot make the image on this machine (its message above)"
@@ -18,13 +19,10 @@ id=img-dn-$$
 cleanup() {
 	"$build/pith" --root "$T/run" delete --force "$id" >/dev/null 2>&1 || true
 	[ ! -d "$T/B" ] || $img bundle --rm "$T/B" 2>/dev/null || true
-	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	umount_under "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
 # the SDK puts the image's full name in io.containerd.image.name and only the tag in ref.name:
 # the store names it by the full name, as docker load does
 if ! $img load "$build/image-dotnet/hello.tar" >"$T/load.out" 2>&1; then

@@ -10,6 +10,7 @@ build=$(cd "${1:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
 W=$(cd "${2:?usage: pull.sh BUILD_DIR WORK_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
+. "$here/lib.sh"
 command -v docker-registry >/dev/null || { tier_skip "pull tests" "docker-registry is not installed"; exit 0; }
 command -v openssl >/dev/null || { tier_skip "pull tests" "openssl is not installed"; exit 0; }
 P=$(mktemp -d "$W/pull.XXXXXX")
@@ -17,7 +18,7 @@ pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	for m in $(awk -v t="$P" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	umount_under "$P"
 	rm -rf "$P"
 	[ -z "${PR:-}" ] || rm -rf "$PR"
 	[ -z "${A:-}" ] || rm -rf "/etc/containers/certs.d/$A"
@@ -28,9 +29,6 @@ img="$build/pith-image"
 # the offline commands load no TLS stack: pull and push are pith-image-pull, run by pith-image
 if ldd "$img" | grep -q libcurl; then echo "FAIL pith-image links libcurl" >&2; exit 1; fi
 expected=$(cat "$W/expected.txt")
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { # PORT: until something listens (10 s)
 	for _ in $(seq 100); do

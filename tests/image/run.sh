@@ -7,6 +7,7 @@ set -eu
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
+. "$here/lib.sh"
 [ "$(id -u)" = 0 ] || { tier_skip "image tests" "they need root (overlay, owners)"; exit 0; }
 for tool in umoci skopeo podman python3; do
 	command -v $tool >/dev/null || { tier_skip "image tests" "$tool is not installed"; exit 0; }
@@ -36,9 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 img="$build/pith-image"
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
 
 # --- the test image: a busybox base with a deletion, an opaque dir, a hardlink, a symlink
 cd "$T"

@@ -8,6 +8,7 @@ set -eu
 build=$(cd "${1:?usage: shim.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tier-skip.sh"
+. "$here/lib.sh"
 [ "$(id -u)" = 0 ] || { tier_skip "shim image tests" "they need root (overlay)"; exit 0; }
 for tool in umoci python3 jq; do
 	command -v $tool >/dev/null || { tier_skip "shim image tests" "$tool is not installed"; exit 0; }
@@ -22,13 +23,10 @@ cleanup() {
 	for p in "$T"/*.pid; do [ -s "$p" ] && kill -KILL "$(cat "$p")" 2>/dev/null || true; done
 	for c in $("$build/pith" --root "$T/run" list -q 2>/dev/null); do "$build/pith" --root "$T/run" delete --force "$c" || true; done
 	for b in "$T"/rd-*/image "$T/B"; do [ -d "$b" ] && "$img" --store "$S" bundle --rm "$b" 2>/dev/null || true; done
-	for m in $(awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/self/mounts | sort -r); do umount "$m" || true; done
+	umount_under "$T"
 	rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1" >&2; fails=$((fails + 1)); }
 wait_for() { # FILE PATTERN [TENTHS]: until grep finds PATTERN in FILE
 	n=0
 	while ! grep -q -- "$2" "$1" 2>/dev/null; do
