@@ -24,6 +24,7 @@
 #include "mount/paths.h"
 #include "process/lsm.h"
 #include "process/process.h"
+#include "process/signals.h"
 #include "mount/rootfs.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"
@@ -300,7 +301,7 @@ void init_main(const struct init_args *a)
 		die_after_ready(&err);
 	if (process_apply_scheduling(p, true, &err) < 0)
 		die_after_ready(&err);
-	process_reset_signals();
+	signal_reset_all();
 	if (process_close_fds_except(3 + a->preserve_fds, &exec_fifo, exec_fifo >= 0 ? 1 : 0, &err) < 0)
 		die_after_ready(&err);
 	if (seccomp_last && seccomp_program_install(a->seccomp, &err) < 0)

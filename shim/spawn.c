@@ -4,6 +4,7 @@
  * oom_score_adj, and only fds 0-2 (everything else is O_CLOEXEC). */
 #include "shim.h"
 #include "../runtime/cleanup.h"
+#include "../runtime/process/signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,16 +24,7 @@
 
 void shim_child_reset(const struct shim *s)
 {
-	/* the raw call: glibc's sigaction refuses 32 and 33, which a careless
-	 * parent may have left ignored (same struct layout on x86 and ARM) */
-	struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = {
-		.handler = SIG_DFL };
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal_reset_all();
 	if (s->oom_adj_saved != INT32_MIN) {
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%d", s->oom_adj_saved);

@@ -27,6 +27,7 @@
 #include "../create.h"
 #include "../process/lsm.h"
 #include "../process/passwd.h"
+#include "../process/signals.h"
 #include "../process/process.h"
 #include "../process/procfs.h"
 #include "../seccomp/seccomp.h"
@@ -337,7 +338,7 @@ __attribute__((noreturn)) static void exec_grandchild(const struct exec_child *x
 	if (r == 0 && x->seccomp && seccomp_last && seccomp_program_install(x->seccomp, &err) < 0)
 		r = -1;
 	if (r == 0) {
-		process_reset_signals();
+		signal_reset_all();
 		/* keep only stdio, the preserved fds and the sync fd (closed by
 		 * execve: its EOF tells the parent the exec worked) */
 		if (process_close_fds_except(3 + x->o->preserve_fds, &x->sync_fd, 1, &err) == 0)

@@ -323,27 +323,6 @@ int process_close_fds_except(int from, const int *keep, size_t n, struct pith_er
 	return 0;
 }
 
-/* The kernel's struct sigaction (not glibc's): the raw call also reaches
- * the signals glibc keeps for itself (32, 33), which a careless parent may
- * have left ignored. Field order is the same on x86 and ARM. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
-void process_reset_signals(void)
-{
-	struct kernel_sigaction dfl = { .handler = SIG_DFL };
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 int process_set_personality(unsigned long domain, struct pith_error *err)
 {
 	if (personality(domain) < 0)

@@ -20,9 +20,6 @@ int process_stay_undumpable(struct pith_error *err);
 /* umask, cwd, no_new_privs. */
 int process_finalize(const struct spec_process *p, struct pith_error *err);
 int process_set_personality(unsigned long domain, struct pith_error *err);
-/* Every signal back to SIG_DFL and unblocked: what pith's caller ignored or
- * blocked must not reach the container (a .NET app would never stop). */
-void process_reset_signals(void);
 /* Close every fd >= keep_until; fails (and the caller must not exec) only
  * when close_range is refused and /proc/self/fd cannot be listed. */
 int process_close_fds(int keep_until, struct pith_error *err);

@@ -1,4 +1,4 @@
-/* Signal names and numbers, shared by `pith kill` and pith-shim (signals.h). */
+/* Signal names and numbers, and the reset of dispositions, shared by pith and pith-shim (signals.h). */
 #include "signals.h"
 
 #include <ctype.h>
@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* The macros, not literal numbers: a few signals differ between
  * architectures. The first name of a number is the one signal_name gives;
@@ -138,4 +141,25 @@ int signal_parse(const char *s, int *sig, struct pith_error *err)
 		return pith_fail(err, 0, "unknown signal \"%s\"", s);
 	*sig = v;
 	return 0;
+}
+
+/* The kernel's struct sigaction (not glibc's): the raw call also reaches
+ * the signals glibc keeps for itself (32, 33), which a careless parent may
+ * have left ignored. Field order is the same on x86 and ARM. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+void signal_reset_all(void)
+{
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }

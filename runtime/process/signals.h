@@ -1,4 +1,5 @@
-/* Signal names and numbers as `pith kill` and the shim take them. */
+/* Signal names and numbers as `pith kill` and the shim take them, and the
+ * reset of every disposition before a container's process starts. */
 #ifndef PITH_SIGNALS_H
 #define PITH_SIGNALS_H
 
@@ -14,5 +15,9 @@ int signal_parse(const char *s, int *sig, struct pith_error *err);
 /* "SIGKILL", "SIGRTMIN+3", ...; NULL for a number no name stands for. The
  * string is static. */
 const char *signal_name(int sig);
+
+/* Every signal back to SIG_DFL and unblocked: what the caller ignored or
+ * blocked must not reach the container (a .NET app would never stop). */
+void signal_reset_all(void);
 
 #endif
