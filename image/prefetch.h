@@ -9,7 +9,7 @@
 #include "../runtime/error.h"
 
 #define PREFETCH_SLOTS 4
-#define PREFETCH_BLOCK (64u << 10)
+#define PREFETCH_BLOCK (32u << 10)
 
 /* fills buf (cap bytes at most): bytes written, 0 at the end, negative on failure (its error is
  * the producer's to keep: the consumer reads it once prefetch_next returned that value) */

@@ -17,6 +17,7 @@
 #include <nettle/base64.h>
 
 #include "registry.h"
+#include "tls_ip.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define TOKEN_MAX (64u << 10)
@@ -65,6 +66,8 @@ void registry_setup(struct registry *reg, CURL *easy, const char *url)
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, reg->opts->stall_seconds);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, reg->verify ? 1L : 0L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, reg->verify ? 2L : 0L);
+	if (reg->verify)
+		tls_ip_setup(easy);
 	if (reg->ca) {
 		struct curl_blob blob = { .data = reg->ca, .len = reg->ca_len, .flags = CURL_BLOB_NOCOPY };
 		curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
@@ -256,11 +259,16 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* A certs.d directory as docker and podman read it: *.crt are CAs (added to the system's),
  * NAME.cert with NAME.key is a client certificate. */
-static int read_cert_dir(struct registry *reg, const char *dir, struct pith_error *err)
+static int read_cert_dir(struct registry *reg, const char *given, struct pith_error *err)
 {
+	/* absolute: libcurl opens the client certificate for each connection, and the layer
+	 * threads work in directories of their own (pull.c), where a relative path names nothing */
+	char dir[PATH_MAX];
+	if (!realpath(given, dir))
+		return pith_fail(err, errno, "--cert-dir %s", given);
 	DIR *d = opendir(dir);
 	if (!d)
-		return pith_fail(err, errno, "--cert-dir %s", dir);
+		return pith_fail(err, errno, "--cert-dir %s", given);
 	CURL *probe = curl_easy_init();
 	char *system_ca = NULL;
 	if (probe)

@@ -25,7 +25,7 @@
 #include "overlay.h"
 #include "prefetch.h"
 
-#define BLOCK (128u << 10)
+#define BLOCK (64u << 10)
 /* layers that unpack to less than this are never called bombs, whatever their ratio */
 #define RATIO_FLOOR (64ull << 20)
 
