@@ -66,7 +66,7 @@ IMAGE_PC    := libarchive nettle jansson
 IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
 # pull and push (libcurl) are pith-image-pull, which pith-image execs for them (image/net_exec.c):
 # the offline commands load no TLS stack. pith-image-pull is the whole tool.
-IMAGE_NET_SRC := image/pull.c image/push.c image/registry.c image/remote.c image/fetch.c image/progress.c image/tls_ip.c
+IMAGE_NET_SRC := image/pull.c image/push.c image/registry.c image/remote.c image/fetch.c image/progress.c image/tls.c
 IMAGE_ALL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c)))
 IMAGE_OBJ   := $(filter-out $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o),$(IMAGE_ALL_OBJ)) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(IMAGE_RUNTIME_OBJ)

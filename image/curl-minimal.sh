@@ -93,7 +93,7 @@ cp "$W"/tree/include/curl/*.h "$OUT/include/curl/"
 cp "$W/obj/lib/.libs/libcurl.a" "$OUT/libcurl.a.new"
 mv "$OUT/libcurl.a.new" "$OUT/libcurl.a"
 # -isystem as the system headers are: their macros are not ours to warn about (-Werror);
-# PITH_CURL_MBEDTLS: image/tls_ip.c fills in what mbedTLS 2.28 lacks
+# PITH_CURL_MBEDTLS: image/tls.c fills in what mbedTLS 2.28 lacks
 echo "-DCURL_STATICLIB -DPITH_CURL_MBEDTLS -isystem $OUT/include" > "$OUT/cflags"
 echo "$OUT/libcurl.a -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a" > "$OUT/libs"
 echo "curl-minimal.sh: $(basename "$dsc" .dsc), HTTP(S) only, mbedTLS: $OUT/libcurl.a"

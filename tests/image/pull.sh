@@ -153,7 +153,7 @@ mkdir -p "/etc/containers/certs.d/$A" && cp certs/ca.crt "/etc/containers/certs.
 rm -rf "/etc/containers/certs.d/$A"
 
 # --- the certificate's names: its DNS name (localhost) is one, its IP (127.0.0.1) is another (an
-# mbedTLS libcurl matches IP addresses only through image/tls_ip.c), and 127.0.0.2 is not one
+# mbedTLS libcurl matches IP addresses only through image/tls.c), and 127.0.0.2 is not one
 rm -rf S
 "$img" --store S pull --cert-dir certs --creds user:secret "localhost:$PA/test/t:1" >/dev/null 2>pull.err \
 	&& pass "TLS to localhost:$PA: the certificate's DNS name" || fail "localhost: $(cat pull.err)"
