@@ -8,8 +8,9 @@
 # GnuTLS flavour). The same curl source built HTTP-only and static peaks at 4.8 MiB with a static
 # OpenSSL (its init alone ~1.9 MiB) and at 2.2 MiB with Debian's mbedTLS: on a board with 256 MiB
 # that is the difference between a pull that fits beside the containers and one that does not.
-# The prices of mbedTLS 2.28 (Debian 12): TLS 1.2 at most (every registry speaks it), and every TLS
-# connection parses the CA bundle itself (no shared store), some 30 ms and ~0.4 MiB while it lives.
+# The prices of mbedTLS 2.28 (Debian 12): TLS 1.2 at most (every registry speaks it); what its
+# libcurl backend lacks (one CA store for all connections, certificates for IP addresses) is in
+# image/tls.c.
 # A curl or mbedTLS security fix needs a rebuild of pith-image-pull (`make` rebuilds this when the
 # script changes; rm -rf build/curl to take a newer source); `make CURL=system` links Debian's.
 #
