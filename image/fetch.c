@@ -16,6 +16,8 @@
 
 #include "registry.h"
 
+/* received ahead of the reader before curl pauses (the kernel's socket buffer fills meanwhile):
+ * one per layer pulled at once, so small (issue 15: a pull's peak RSS), still no slower */
 #define HIGH_WATER (128u << 10)
 #define ERRBODY_MAX 300
 #define RETRY_AFTER_MAX 60

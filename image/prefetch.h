@@ -8,6 +8,7 @@
 
 #include "../runtime/error.h"
 
+/* 128 KiB ahead per layer pulled at once: halving the blocks again cost ~5% more CPU (issue 15) */
 #define PREFETCH_SLOTS 4
 #define PREFETCH_BLOCK (32u << 10)
 

@@ -25,6 +25,7 @@
 #include "overlay.h"
 #include "prefetch.h"
 
+/* the compressed input handed to libarchive at a time (one per layer being unpacked) */
 #define BLOCK (64u << 10)
 /* layers that unpack to less than this are never called bombs, whatever their ratio */
 #define RATIO_FLOOR (64ull << 20)
