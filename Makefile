@@ -61,12 +61,12 @@ SHIM_OBJ    := $(SHIM_SRC:%.c=$(BUILD)/%.o) $(BUILD)/runtime/error.o $(BUILD)/ru
 INIT_OBJ    := $(INIT_SRC:%.c=$(BUILD)/%.o)
 # pith-image has its own libraries; it shares only the defaults of `pith spec` and the error type.
 # SHA-256 from Nettle, which libarchive loads anyway (image/digest.c says why not libcrypto).
-IMAGE_PC    := libarchive nettle jansson libcurl
+IMAGE_PC    := libarchive nettle jansson
 # The image's User is looked up by the runtime's passwd code (and what it needs: libc only).
 IMAGE_RUNTIME_OBJ := $(addprefix $(BUILD)/runtime/,error.o process/passwd.o mount/paths.o process/process.o process/fd_close.o)
 # pull and push (libcurl) are pith-image-pull, which pith-image execs for them (image/net_exec.c):
 # the offline commands load no TLS stack. pith-image-pull is the whole tool.
-IMAGE_NET_SRC := image/pull.c image/push.c image/registry.c image/remote.c image/fetch.c image/progress.c
+IMAGE_NET_SRC := image/pull.c image/push.c image/registry.c image/remote.c image/fetch.c image/progress.c image/tls.c
 IMAGE_ALL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard image/*.c)))
 IMAGE_OBJ   := $(filter-out $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o),$(IMAGE_ALL_OBJ)) $(BUILD)/config/spec_default.o \
 	$(BUILD)/config/seccomp_default.json.o $(IMAGE_RUNTIME_OBJ)
@@ -85,7 +85,7 @@ all: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c $< -o $@
 
 # Embed a JSON data file as a NUL-terminated string symbol: config/foo.json -> pith_data_foo_json.
 $(BUILD)/config/%.json.o: config/%.json
@@ -118,6 +118,36 @@ ARCHIVE_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir libarchive 2>/dev/null
 ARCHIVE_STATIC_DEPS := $(patsubst -l%,%,$(filter-out -larchive,$(shell $(PKG_CONFIG) --static --libs-only-l libarchive 2>/dev/null)))
 IMAGE_STATIC_ARCHIVE ?= $(if $(ARCH),0,$(if $(and $(wildcard $(ARCHIVE_LIBDIR)/libarchive.a),\
 	$(filter $(words $(ARCHIVE_STATIC_DEPS)),$(words $(wildcard $(ARCHIVE_STATIC_DEPS:%=$(ARCHIVE_LIBDIR)/lib%.so))))),1,0))
+# libcurl for pith-image-pull. CURL=static (the default for a native build): Debian's curl source
+# built HTTP(S)-only with mbedTLS by image/curl-minimal.sh into $(BUILD)/curl (fetched once through
+# apt, kept there): a pull's peak RSS drops by the ~7 MiB that libcurl4's 33 shared libraries and
+# OpenSSL's init cost (the script says why mbedTLS). Offline, the system's libcurl with one notice
+# line (make retries the fetch next time); in CI (CI=true) that is an error, so what is tested and
+# measured is what ships. CURL=system: Debian's libcurl, which security updates reach without a
+# rebuild (the cross builds use it: the board sysroots have it).
+CURL ?= $(if $(ARCH),system,static)
+CURL_DIR := $(BUILD)/curl
+ifeq ($(CURL),static)
+CURL_DEP := $(CURL_DIR)/libs
+# read when a recipe runs, after the library is built (or found not buildable)
+CURL_CFLAGS = $(shell cat $(CURL_DIR)/cflags 2>/dev/null || $(PKG_CONFIG) --cflags libcurl)
+CURL_LIBS = $(shell cat $(CURL_DIR)/libs 2>/dev/null || $(PKG_CONFIG) --libs libcurl)
+else ifeq ($(CURL),system)
+CURL_DEP :=
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+else
+$(error CURL=$(CURL): expected static or system)
+endif
+$(CURL_DIR)/libs: image/curl-minimal.sh
+	@rm -f $@ $(CURL_DIR)/cflags
+	@image/curl-minimal.sh $(CURL_DIR) || { r=$$?; [ $$r = 3 ] || exit $$r; \
+		if [ "$${CI:-}" = true ]; then echo "error: Debian's curl source could not be fetched" \
+			"(see $(CURL_DIR)/build.log); in CI the build links only what ships (CURL=system to choose" \
+			"the system's libcurl)" >&2; exit 1; fi; \
+		echo "notice: Debian's curl source could not be fetched (see $(CURL_DIR)/build.log):" \
+			"pith-image-pull links the system's libcurl"; }
+
 ifeq ($(IMAGE_STATIC_ARCHIVE),1)
 IMAGE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic \
 	$(filter-out -larchive,$(shell $(PKG_CONFIG) --static --libs-only-l libarchive 2>/dev/null)) \
@@ -125,12 +155,28 @@ IMAGE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic \
 else
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PC) 2>/dev/null)
 endif
+# pith-image-pull, with libarchive static, also takes what libarchive links, Nettle and jansson
+# from their .a files when every one is installed (the -dev packages make deps installs): each
+# shared library costs a process its own relocated pages and the text faulted in around each
+# call, ~0.6 MiB of a pull's peak for these eight. Not pith-image: its figures are measured so.
+PULL_STATIC_DEPS := $(filter-out xml2,$(ARCHIVE_STATIC_DEPS)) nettle jansson
+ifeq ($(IMAGE_STATIC_ARCHIVE)$(words $(wildcard $(PULL_STATIC_DEPS:%=$(ARCHIVE_LIBDIR)/lib%.a))),1$(words $(PULL_STATIC_DEPS)))
+# (libxml2 only for xar, which pith-image never registers: a link that needs it fails loudly)
+IMAGE_PULL_LIBS = -Wl,-Bstatic -larchive $(PULL_STATIC_DEPS:%=-l%) -Wl,-Bdynamic
+else
+IMAGE_PULL_LIBS = $(IMAGE_LIBS)
+endif
 $(BUILD)/image/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(IMAGE_PC) 2>/dev/null)
-IMAGE_PULL_OBJ := $(filter-out $(BUILD)/image/net_exec.o,$(IMAGE_OBJ)) $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o)
+# the objects that include curl/curl.h compile against the headers of the libcurl they link
+# (and again when it is rebuilt: its flags may have changed)
+IMAGE_CURL_OBJ := $(IMAGE_NET_SRC:%.c=$(BUILD)/%.o)
+$(IMAGE_CURL_OBJ): OBJ_CFLAGS = $(CURL_CFLAGS)
+$(IMAGE_CURL_OBJ): $(CURL_DEP)
+IMAGE_PULL_OBJ := $(filter-out $(BUILD)/image/net_exec.o,$(IMAGE_OBJ)) $(IMAGE_CURL_OBJ)
 $(BUILD)/pith-image: $(IMAGE_OBJ)
-	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(filter-out -lcurl,$(IMAGE_LIBS))
-$(BUILD)/pith-image-pull: $(IMAGE_PULL_OBJ)
 	$(CC) $(BIN_LDFLAGS) -o $@ $^ $(IMAGE_LIBS)
+$(BUILD)/pith-image-pull: $(IMAGE_PULL_OBJ) $(CURL_DEP)
+	$(CC) $(BIN_LDFLAGS) -o $@ $(filter %.o,$^) $(IMAGE_PULL_LIBS) $(CURL_LIBS)
 
 # pith-init runs inside any image (distroless, musl): it must need nothing there.
 $(BUILD)/pith-init: $(INIT_OBJ)

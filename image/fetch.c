@@ -16,7 +16,9 @@
 
 #include "registry.h"
 
-#define HIGH_WATER (256u << 10)
+/* received ahead of the reader before curl pauses (the kernel's socket buffer fills meanwhile):
+ * one per layer pulled at once, so small (issue 15: a pull's peak RSS), still no slower */
+#define HIGH_WATER (128u << 10)
 #define ERRBODY_MAX 300
 #define RETRY_AFTER_MAX 60
 #define BACKOFF_MAX_MS 16000u
@@ -51,7 +53,7 @@ struct fetch {
 	size_t errlen;
 	/* bytes read, not yet handed to the reader */
 	char *buf;
-	size_t pos, len;
+	size_t pos, len, cap;
 	uint64_t received;        /* bytes of the body taken, over every attempt */
 	uint64_t received_at_start;
 	int attempts;             /* failed attempts in a row (progress resets it) */
@@ -161,12 +163,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 		f->too_big = true;
 		return 0;
 	}
-	if (f->pos > 0 && f->pos == f->len)
-		f->pos = f->len = 0;
-	char *nb = realloc(f->buf, f->len + add + 1);
-	if (!nb)
-		return 0;
-	f->buf = nb;
+	/* what the reader took goes before the buffer grows: else a reader that never empties it
+	 * exactly makes it grow by each chunk, up to the blob's size */
+	if (f->pos > 0 && (f->pos == f->len || f->len + add + 1 > f->cap)) {
+		memmove(f->buf, f->buf + f->pos, f->len - f->pos);
+		f->len -= f->pos;
+		f->pos = 0;
+	}
+	if (f->len + add + 1 > f->cap) {
+		char *nb = realloc(f->buf, f->len + add + 1);
+		if (!nb)
+			return 0;
+		f->buf = nb;
+		f->cap = f->len + add + 1;
+	}
 	memcpy(f->buf + f->len, data, add);
 	f->len += add;
 	f->received += add;
@@ -342,7 +352,7 @@ int fetch_open(struct registry *reg, const char *kind, const char *key, int64_t 
 		curl_easy_setopt(f->easy, CURLOPT_HEADERDATA, f);
 		curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(f->easy, CURLOPT_WRITEDATA, f);
-		curl_easy_setopt(f->easy, CURLOPT_BUFFERSIZE, 128L << 10);
+		curl_easy_setopt(f->easy, CURLOPT_BUFFERSIZE, 64L << 10);
 		curl_easy_setopt(f->easy, CURLOPT_LOW_SPEED_TIME, 0L);   /* pump() measures stalls */
 		r = start(f, err);
 	}
@@ -392,7 +402,7 @@ int fetch_all(struct fetch *f, size_t max, char **buf, size_t *len, struct pith_
 	*buf = f->buf ? f->buf : calloc(1, 1);
 	*len = f->len;
 	f->buf = NULL;
-	f->pos = f->len = 0;
+	f->pos = f->len = f->cap = 0;
 	return *buf ? 0 : pith_fail(err, ENOMEM, "GET %s", f->url);
 }
 

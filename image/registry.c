@@ -17,6 +17,7 @@
 #include <nettle/base64.h>
 
 #include "registry.h"
+#include "tls.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define TOKEN_MAX (64u << 10)
@@ -32,6 +33,7 @@ struct registry {
 	bool ca_dir_only;                     /* no ca: libcurl's CA directory, not its bundle */
 	size_t ca_len;
 	char client_cert[PATH_MAX], client_key[PATH_MAX];
+	struct tls_trust *trust;              /* the CAs as tls.c holds them, or NULL */
 	char *basic;                          /* user:pass */
 	pthread_mutex_t lock;
 	/* TLS sessions and DNS answers, shared by every transfer: one full handshake per host */
@@ -65,7 +67,9 @@ void registry_setup(struct registry *reg, CURL *easy, const char *url)
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, reg->opts->stall_seconds);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, reg->verify ? 1L : 0L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, reg->verify ? 2L : 0L);
-	if (reg->ca) {
+	if (reg->verify && tls_setup(easy, reg->trust)) {
+		/* tls.c gives the connections their CAs */
+	} else if (reg->ca) {
 		struct curl_blob blob = { .data = reg->ca, .len = reg->ca_len, .flags = CURL_BLOB_NOCOPY };
 		curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
 	} else if (reg->ca_dir_only) {
@@ -254,20 +258,33 @@ static bool ends_with(const char *s, const char *suffix)
 	return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* A certs.d directory as docker and podman read it: *.crt are CAs (added to the system's),
- * NAME.cert with NAME.key is a client certificate. */
-static int read_cert_dir(struct registry *reg, const char *dir, struct pith_error *err)
+/* libcurl's CA bundle (its build's default), or Debian's */
+static const char *system_ca_file(char out[PATH_MAX])
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return pith_fail(err, errno, "--cert-dir %s", dir);
 	CURL *probe = curl_easy_init();
-	char *system_ca = NULL;
+	char *file = NULL;
 	if (probe)
-		curl_easy_getinfo(probe, CURLINFO_CAINFO, &system_ca);
-	int r = append_file(&reg->ca, &reg->ca_len, system_ca ? system_ca : SYSTEM_CA_BUNDLE, err);
+		curl_easy_getinfo(probe, CURLINFO_CAINFO, &file);
+	snprintf(out, PATH_MAX, "%s", file ? file : SYSTEM_CA_BUNDLE);
 	if (probe)
 		curl_easy_cleanup(probe);
+	return out;
+}
+
+/* A certs.d directory as docker and podman read it: *.crt are CAs (added to the system's),
+ * NAME.cert with NAME.key is a client certificate. */
+static int read_cert_dir(struct registry *reg, const char *given, struct pith_error *err)
+{
+	/* absolute: libcurl opens the client certificate for each connection, and the layer
+	 * threads work in directories of their own (pull.c), where a relative path names nothing */
+	char dir[PATH_MAX];
+	if (!realpath(given, dir))
+		return pith_fail(err, errno, "--cert-dir %s", given);
+	DIR *d = opendir(dir);
+	if (!d)
+		return pith_fail(err, errno, "--cert-dir %s", given);
+	char system_ca[PATH_MAX];
+	int r = append_file(&reg->ca, &reg->ca_len, system_ca_file(system_ca), err);
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {
 		char path[PATH_MAX];
@@ -302,7 +319,7 @@ static bool system_ca_dir(void)
 	return usable;
 }
 
-static int setup_tls(struct registry *reg, struct pith_error *err)
+static int find_cas(struct registry *reg, struct pith_error *err)
 {
 	if (reg->opts->cert_dir)
 		return read_cert_dir(reg, reg->opts->cert_dir, err);
@@ -315,6 +332,16 @@ static int setup_tls(struct registry *reg, struct pith_error *err)
 	}
 	reg->ca_dir_only = system_ca_dir();
 	return 0;
+}
+
+static int setup_tls(struct registry *reg, struct pith_error *err)
+{
+	int r = find_cas(reg, err);
+	if (r == 0 && reg->verify) {
+		char system_ca[PATH_MAX];
+		reg->trust = tls_trust_new(reg->ca, reg->ca_len, system_ca_file(system_ca));
+	}
+	return r;
 }
 
 static bool named_insecure(const struct pull_options *opts, const char *domain)
@@ -530,6 +557,7 @@ static int choose_scheme(struct registry *reg, struct pith_error *err)
 	 * CA bundle at all (curl stops at the missing file before any handshake) */
 	if ((c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CACERT_BADFILE) && reg->plain_ok) {
 		snprintf(reg->origin, sizeof(reg->origin), "http://%s", host);
+		tls_trust_drop(reg->trust);   /* parsed for the TLS attempt; a redirect parses again */
 		c = ping(reg, challenge, &status);
 	}
 	if (c != CURLE_OK)
@@ -608,6 +636,7 @@ void registry_close(struct registry *reg)
 		curl_share_cleanup(reg->share);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&reg->share_locks[i]);
+	tls_trust_free(reg->trust);
 	free(reg->ca);
 	free(reg->basic);
 	free(reg->authorization);

@@ -25,7 +25,8 @@
 #include "overlay.h"
 #include "prefetch.h"
 
-#define BLOCK (128u << 10)
+/* the compressed input handed to libarchive at a time (one per layer being unpacked) */
+#define BLOCK (64u << 10)
 /* layers that unpack to less than this are never called bombs, whatever their ratio */
 #define RATIO_FLOOR (64ull << 20)
 

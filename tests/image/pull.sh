@@ -49,7 +49,7 @@ openssl x509 -req -in server.csr -CA certs/ca.crt -CAkey ca.key -CAcreateserial 
 	-extfile san.ext 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout sign.key -out sign.crt -days 2 -subj /CN=pith-token-signer 2>/dev/null
 
-registry() { # NAME PORT AUTH-YAML: a registry over TLS
+registry() { # NAME PORT AUTH-YAML [TLS-YAML]: a registry over TLS
 	mkdir -p "$1"
 	cat > "$1/config.yml" <<EOF
 version: 0.1
@@ -64,6 +64,7 @@ http:
   tls:
     certificate: $P/server.crt
     key: $P/server.key
+${4:-}
 $3
 EOF
 	docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
@@ -150,6 +151,46 @@ mkdir -p "/etc/containers/certs.d/$A" && cp certs/ca.crt "/etc/containers/certs.
 "$img" --store S pull --creds user:secret "$A/test/t:1" >/dev/null 2>pull.err \
 	&& pass "per-registry CA from /etc/containers/certs.d/$A" || fail "certs.d: $(cat pull.err)"
 rm -rf "/etc/containers/certs.d/$A"
+
+# --- the certificate's names: its DNS name (localhost) is one, its IP (127.0.0.1) is another (an
+# mbedTLS libcurl matches IP addresses only through image/tls.c), and 127.0.0.2 is not one
+rm -rf S
+"$img" --store S pull --cert-dir certs --creds user:secret "localhost:$PA/test/t:1" >/dev/null 2>pull.err \
+	&& pass "TLS to localhost:$PA: the certificate's DNS name" || fail "localhost: $(cat pull.err)"
+PN=$(free_port)
+python3 -c 'import socket, ssl, sys
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[2], sys.argv[3])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.2", int(sys.argv[1]))); s.listen(8)
+while True:
+    a = s.accept()[0]
+    try: c.wrap_socket(a, server_side=True).close()
+    except (OSError, ssl.SSLError): a.close()' "$PN" server.crt server.key &
+pids="$pids $!"
+python3 -c 'import socket, sys, time
+for _ in range(100):
+    try: socket.create_connection(("127.0.0.2", int(sys.argv[1])), 1); break
+    except OSError: time.sleep(0.1)' "$PN"
+if "$img" --store S pull --cert-dir certs --creds user:secret "127.0.0.2:$PN/test/t:1" 2>pull.err; then
+	fail "pulled from 127.0.0.2 with a certificate for 127.0.0.1"
+elif grep -qi 'certificate' pull.err; then pass "a certificate for 127.0.0.1 refused at 127.0.0.2: $(cat pull.err)"
+else fail "name mismatch at 127.0.0.2: $(cat pull.err)"; fi
+
+# --- a client certificate from the cert dir (NAME.cert with NAME.key), for a registry that wants one
+openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=pith-client 2>/dev/null
+mkdir mtls && cp certs/ca.crt mtls/ca.crt && mv client.key mtls/client.key
+openssl x509 -req -in client.csr -CA certs/ca.crt -CAkey ca.key -CAcreateserial -out mtls/client.cert -days 2 2>/dev/null
+PC=$(free_port)
+registry mtls "$PC" "" "    clientcas:
+      - $P/certs/ca.crt"
+skopeo copy -q --dest-cert-dir mtls oci:"$W/L:t" "docker://127.0.0.1:$PC/test/t:1"
+rm -rf S
+"$img" --store S pull --cert-dir mtls "127.0.0.1:$PC/test/t:1" >/dev/null 2>pull.err \
+	&& pass "client certificate from --cert-dir" || fail "client certificate: $(cat pull.err)"
+rm -rf S
+if "$img" --store S pull --cert-dir certs "127.0.0.1:$PC/test/t:1" >/dev/null 2>pull.err; then
+	fail "pulled without the client certificate the registry asks for"
+else pass "no client certificate, no pull: $(cat pull.err)"; fi
 
 # --- token auth: the Bearer challenge, a JWT from the realm, images from podman and skopeo
 for name in podman/t:1 skopeo/t:1; do

@@ -371,6 +371,8 @@ noise=$(find S/layers -path '*/noise/a')
 # --- the same images from a registry: tests/image/pull.sh
 printf '%s\n' "$expected" > "$T/expected.txt"
 "$here/pull.sh" "$build" "$T" || fails=$((fails + 1))
+# --- which libcurl pith-image-pull links, and the build without the network
+"$here/curl-build.sh" "$build" || fails=$((fails + 1))
 # --- a .NET app image written by the .NET SDK, run under pith and pith-shim (image cached in BUILD)
 "$here/dotnet.sh" "$build" || fail ".NET SDK image (tests/image/dotnet.sh)"
 # --- the SDK's linux-x64 + linux-arm64 index from a registry: platform, digests, pith-shim (cached in BUILD)
