@@ -4,8 +4,9 @@
  * blob into the plain tar stream, the inner one reads that tar and writes it to disk with
  * libarchive's secure-extract checks. Between them sit the two digests: the blob's (as the
  * manifest says) and the tar's (the diff ID the config says). Nothing is buffered beyond
- * libarchive's blocks, no compressed copy is kept, and the layer becomes visible only by a
- * rename after everything checked out and was synced. */
+ * libarchive's blocks, no compressed copy is kept, and the layer is left in a temporary
+ * directory, its big files already on their way to the disk (writeback.c): land.c makes it
+ * durable and visible, with the rest of the run's layers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -24,6 +25,7 @@
 
 #include "overlay.h"
 #include "prefetch.h"
+#include "writeback.h"
 
 #define BLOCK (128u << 10)
 /* layers that unpack to less than this are never called bombs, whatever their ratio */
@@ -47,8 +49,9 @@ struct unpack {
 	size_t nlayers;           /* 1 until the lower ones are opened, on first need */
 	char parents_done[PATH_MAX]; /* the last directory whose parents were made: entries come grouped */
 	struct store *st;
-	const struct layer_plan *plan;  /* all the image's layers; this one is plan[index] */
+	struct unpack_batch *batch;     /* all the image's layers; this one is batch->layers[index] */
 	size_t index;
+	struct writeback wb;
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	struct pith_error perr;   /* the decompressing side's error */
@@ -223,8 +226,9 @@ static int check_entry(struct unpack *u, struct archive_entry *e)
 }
 
 /* The lower layers' directories, top first, after this layer's own (u->layers[0], set by
- * extract_in). Opened on first need only: most layers never look below, and a parallel pull
- * must wait for the lower layers to be committed before it may. */
+ * extract_in): a lower layer unpacked by this run is still in its temporary. Opened on first
+ * need only: most layers never look below, and a parallel pull must wait for the lower layers
+ * to be unpacked before it may. */
 static int open_lowers(struct unpack *u)
 {
 	if (u->nlayers > 1 || u->index == 0)
@@ -233,10 +237,11 @@ static int open_lowers(struct unpack *u)
 	int r = p->wait_lowers ? p->wait_lowers(p->wait_ctx, u->index, u->err) : 0;
 	for (size_t i = u->index; r == 0 && i-- > 0; u->nlayers++) {
 		char path[DIGEST_LEN + 8];
-		snprintf(path, sizeof(path), "layers/%s", u->plan[i].chain_id + 7);
-		u->layers[u->nlayers] = openat(u->st->fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(path, sizeof(path), "layers/%s", u->batch->layers[i].chain_id + 7);
+		const char *at = u->batch->tmp[i][0] ? u->batch->tmp[i] : path;
+		u->layers[u->nlayers] = openat(u->st->fd, at, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (u->layers[u->nlayers] < 0)
-			r = pith_fail(u->err, errno, "lower layer %s", u->plan[i].chain_id);
+			r = pith_fail(u->err, errno, "lower layer %s", u->batch->layers[i].chain_id);
 	}
 	return r;
 }
@@ -283,6 +288,17 @@ static int hardlink_target(struct unpack *u, struct archive_entry *e)
 	return r < 0 ? pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e)) : 0;
 }
 
+/* A big regular file just written: on its way to the disk now, not at the syncfs */
+static void write_back(struct unpack *u, struct archive_entry *e)
+{
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+	    archive_entry_size(e) < (la_int64_t)WRITEBACK_MIN)
+		return;
+	int fd = overlay_open_beneath(u->layers[0], archive_entry_pathname(e), O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0)
+		writeback_start(&u->wb, fd);
+}
+
 static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 {
 	struct archive *disk = archive_write_disk_new();
@@ -316,6 +332,8 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 			r = u->failed ? u->failed : pith_fail(u->err, archive_errno(tar), "%s: %s", name, archive_error_string(tar));
 		if (r == 0 && archive_write_finish_entry(disk) != ARCHIVE_OK)
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));
+		if (r == 0)
+			write_back(u, e);
 	}
 	if (r == 0 && ar != ARCHIVE_EOF)
 		r = u->failed ? u->failed : pith_fail(u->err, archive_errno(tar), "%s", archive_error_string(tar));
@@ -373,18 +391,6 @@ out:
 	return r;
 }
 
-static int drop_cached(const char *path, const struct stat *s, int flag, struct FTW *ftw)
-{
-	if (flag != FTW_F || !S_ISREG(s->st_mode))
-		return 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0) {
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		close(fd);
-	}
-	return 0;
-}
-
 static int extract_in(struct unpack *u, const char *tmp)
 {
 	int rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -398,11 +404,8 @@ static int extract_in(struct unpack *u, const char *tmp)
 		r = unpack_into(u, rootfd);
 		if (fchdir(cwd) < 0 && r == 0)
 			r = pith_fail(u->err, errno, "back to the working directory");
-		if (r == 0 && syncfs(rootfd) < 0)
-			r = pith_fail(u->err, errno, "%s: syncfs", tmp);
-		/* the pages are on disk now: give the memory back to the running apps */
-		if (r == 0)
-			nftw(tmp, drop_cached, 16, FTW_PHYS | FTW_MOUNT);
+		/* the big files written back: their memory back to the running apps now */
+		writeback_end(&u->wb, r == 0);
 	}
 	if (rootfd >= 0)
 		close(rootfd);
@@ -463,14 +466,13 @@ static void set_budget(struct unpack *u, const char *dir)
 	}
 }
 
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+int unpack_layer(struct store *st, struct source *src, struct unpack_batch *b, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err)
 {
-	const struct layer_plan *layer = &layers[index];
-	char tmp[PATH_MAX + 16], final[PATH_MAX];
-	if (snprintf(final, sizeof(final), "%s/layers/%s", st->path, layer->chain_id + 7) >= (int)sizeof(final))
+	const struct layer_plan *layer = &b->layers[index];
+	char tmp[UNPACK_TMP_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/layers/%s.tmp-XXXXXX", st->path, layer->chain_id + 7) >= (int)sizeof(tmp))
 		return pith_fail(err, ENAMETOOLONG, "%s", st->path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", final);
 	/* a layer's tar rarely has an entry for its root: it is an ordinary directory */
 	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
 		return pith_fail(err, errno, "%s", tmp);
@@ -486,7 +488,7 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	u->err = err;
 	u->src.fd = -1;
 	u->st = st;
-	u->plan = layers;
+	u->batch = b;
 	u->index = index;
 	u->nlayers = 1;
 	u->layers = calloc(index + 1, sizeof(int));
@@ -511,23 +513,11 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	source_stream_close(&u->src);
 	close_lowers(u);
 	free(u);
-	/* a pull beside this one (the store shared) may have committed the same layer: same
-	 * chain ID, same verified content */
-	bool raced = false;
-	if (r == 0 && rename(tmp, final) < 0) {
-		raced = (errno == ENOTEMPTY || errno == EEXIST) && store_has_layer(st, layer->chain_id);
-		if (!raced)
-			r = pith_fail(err, errno, "%s", final);
-	}
-	if (r < 0 || raced) {
+	if (r < 0) {
 		struct pith_error ignored = { 0 };
 		store_remove_tree(tmp, &ignored);
 		return r;
 	}
-	int dfd = openat(st->fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		r = pith_fail(err, errno, "%s/layers: fsync", st->path);
-	if (dfd >= 0)
-		close(dfd);
-	return r;
+	memcpy(b->tmp[index], tmp, sizeof(tmp));
+	return 0;
 }
