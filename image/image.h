@@ -144,8 +144,10 @@ struct unpack_batch {
 	const struct layer_plan *layers;   /* the image's, bottom first */
 	size_t n;
 	char (*tmp)[UNPACK_TMP_MAX];       /* layers[i] unpacked here and not landed yet, or "" */
+	struct flusher *flush;             /* early syncfs while the layers unpack (flush.c) */
 };
-int unpack_batch_init(struct unpack_batch *b, const struct layer_plan *layers, size_t n, struct pith_error *err);
+int unpack_batch_init(struct unpack_batch *b, struct store *st, const struct layer_plan *layers, size_t n,
+		      struct pith_error *err);
 /* syncfs, then every temporary renamed to its layer (or removed when a run beside this one
  * landed the same layer first), then the layers directory synced */
 int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err);

@@ -1,7 +1,7 @@
 /* A run's unpacked layers into place, all at once. The order is the durability promise:
  *   1. every layer unpacked and verified, each in its temporary (layers/<hex>.tmp-XXXXXX);
  *   2. one syncfs: every file of every layer durable (unpack.c started their writeback early,
- *      so this waits only for the tail);
+ *      and flush.c synced in the background as they piled up, so this waits only for the tail);
  *   3. each temporary renamed to layers/<hex>, then the layers directory synced;
  * and only then may the caller write the manifest and the name. One syncfs per run, not one per
  * layer: each syncfs also commits the journal and flushes the disk's cache, and the layers of a
@@ -14,13 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "flush.h"
 #include "image.h"
 
-int unpack_batch_init(struct unpack_batch *b, const struct layer_plan *layers, size_t n, struct pith_error *err)
+int unpack_batch_init(struct unpack_batch *b, struct store *st, const struct layer_plan *layers, size_t n,
+		      struct pith_error *err)
 {
 	b->layers = layers;
 	b->n = n;
 	b->tmp = calloc(n + 1, sizeof(*b->tmp));
+	b->flush = b->tmp ? flusher_new(st->path) : NULL;
 	return b->tmp ? 0 : pith_fail(err, ENOMEM, "layers");
 }
 
@@ -38,6 +41,9 @@ int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err
 		todo += b->tmp[i][0] != 0;
 	if (todo == 0)
 		return 0;
+	/* an early flush under way is waited for: it leaves this one less to do */
+	flusher_free(b->flush);
+	b->flush = NULL;
 	if (syncfs(st->fd) < 0)
 		return pith_fail(err, errno, "%s: syncfs", st->path);
 	int r = 0;
@@ -66,6 +72,8 @@ int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err
 
 void unpack_batch_free(struct unpack_batch *b)
 {
+	flusher_free(b->flush);
+	b->flush = NULL;
 	for (size_t i = 0; b->tmp && i < b->n; i++)
 		if (b->tmp[i][0])
 			forget(b, i);

@@ -43,7 +43,7 @@ static int load_plan(struct store *st, struct source *src, struct image_plan *p,
 		     struct pith_error *err)
 {
 	struct unpack_batch b;
-	int r = unpack_batch_init(&b, p->layers, p->nlayers, err);
+	int r = unpack_batch_init(&b, st, p->layers, p->nlayers, err);
 	if (r == 0)
 		r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	for (size_t i = 0; r == 0 && i < p->nlayers; i++)

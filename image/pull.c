@@ -126,7 +126,7 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 	w->todo = calloc(p->nlayers + 1, sizeof(*w->todo));
 	w->mine = calloc(p->nlayers + 1, sizeof(*w->mine));
 	w->unpacked = calloc(p->nlayers + 1, sizeof(*w->unpacked));
-	if (!w->todo || !w->mine || !w->unpacked || unpack_batch_init(&w->batch, p->layers, p->nlayers, err) < 0) {
+	if (!w->todo || !w->mine || !w->unpacked || unpack_batch_init(&w->batch, w->st, p->layers, p->nlayers, err) < 0) {
 		free(w->todo);
 		free(w->mine);
 		free(w->unpacked);

@@ -23,6 +23,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "flush.h"
+#include "inflate.h"
 #include "overlay.h"
 #include "prefetch.h"
 #include "writeback.h"
@@ -32,13 +34,19 @@
 #define RATIO_FLOOR (64ull << 20)
 
 /* The blob is read, decompressed, hashed and checked for growth on a thread of its own
- * (prefetch.c) while this one writes the files: src, blob, diff, outer, perr and pfailed are
- * that thread's. */
+ * (prefetch.c) while this one writes the files: src, blob, tar_bytes, outer, gz, pending, perr
+ * and pfailed are that thread's. A gzip blob is decompressed by inflate.c when it can (ISA-L),
+ * anything else by libarchive's filters (outer). The tar's digest (diff) is taken on this side,
+ * as the blocks are handed over: the decompressing thread is the one that bounds a big layer's
+ * time, the writing one waits for it. */
 struct unpack {
 	struct source_stream src;
 	struct digest blob;       /* what the manifest's digest covers */
 	struct digest diff;       /* the uncompressed tar: the diff ID */
+	uint64_t tar_bytes;       /* ... its size so far, for the growth checks */
 	struct archive *outer;
+	struct inflate *gz;
+	ssize_t pending;          /* the blob's first block, read to choose gz or outer, not yet given: its length, or -1 */
 	struct prefetch pf;
 	const struct unpack_policy *policy;
 	const struct layer_plan *layer;
@@ -52,6 +60,7 @@ struct unpack {
 	struct unpack_batch *batch;     /* all the image's layers; this one is batch->layers[index] */
 	size_t index;
 	struct writeback wb;
+	uint64_t unflushed;       /* bytes handed to writeback since the last early flush was asked for */
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	struct pith_error perr;   /* the decompressing side's error */
@@ -59,31 +68,40 @@ struct unpack {
 	char inbuf[BLOCK];
 };
 
-static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
+/* The blob's next block, hashed and held to the size the manifest says; negative with
+ * pfailed and perr set. */
+static ssize_t blob_block(void *data, const void **buf)
 {
 	struct unpack *u = data;
-	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr);
-	if (got < 0) {
-		u->pfailed = (int)got;
-		archive_set_error(a, EIO, "reading the blob");
-		return -1;
-	}
-	digest_update(&u->blob, u->inbuf, (size_t)got);
-	if (u->layer->size >= 0 && u->blob.size > (uint64_t)u->layer->size) {
-		u->pfailed = pith_fail(&u->perr, 0, "%s: longer than the %" PRId64 " bytes the manifest says", u->layer->path,
-				      u->layer->size);
-		archive_set_error(a, EFBIG, "too long");
-		return -1;
-	}
 	*buf = u->inbuf;
+	if (u->pending >= 0) {
+		ssize_t got = u->pending;
+		u->pending = -1;
+		return got;
+	}
+	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr);
+	if (got < 0)
+		return u->pfailed = (int)got;
+	digest_update(&u->blob, u->inbuf, (size_t)got);
+	if (u->layer->size >= 0 && u->blob.size > (uint64_t)u->layer->size)
+		return u->pfailed = pith_fail(&u->perr, 0, "%s: longer than the %" PRId64 " bytes the manifest says",
+					      u->layer->path, u->layer->size);
 	return got;
+}
+
+static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
+{
+	ssize_t got = blob_block(data, buf);
+	if (got < 0)
+		archive_set_error(a, EIO, "reading the blob");
+	return got < 0 ? -1 : got;
 }
 
 /* The tar stream so far against the rules: the byte budget, and the expansion ratio over
  * the compressed blob (its declared size, or what was read of it when none is declared). */
 static int check_growth(struct unpack *u)
 {
-	uint64_t out = u->diff.size;
+	uint64_t out = u->tar_bytes;
 	if (out > u->budget)
 		return u->budget_is_free
 			? pith_fail(&u->perr, ENOSPC, "layer unpacks to more than the %" PRIu64
@@ -104,12 +122,14 @@ static int check_growth(struct unpack *u)
 static ssize_t produce_tar(void *data, void *buf, size_t cap)
 {
 	struct unpack *u = data;
-	la_ssize_t got = archive_read_data(u->outer, buf, cap);
+	ssize_t got = u->gz ? inflate_read(u->gz, buf, cap, &u->perr) : archive_read_data(u->outer, buf, cap);
+	if (got < 0 && u->gz)
+		return u->pfailed ? u->pfailed : (u->pfailed = (int)got);
 	if (got < 0)
 		return u->pfailed ? u->pfailed
 				  : (u->pfailed = pith_fail(&u->perr, archive_errno(u->outer), "%s",
 							    archive_error_string(u->outer)));
-	digest_update(&u->diff, buf, (size_t)got);
+	u->tar_bytes += (uint64_t)got;
 	int r = check_growth(u);
 	if (r < 0)
 		return u->pfailed = r;
@@ -131,10 +151,19 @@ static int take_producer_error(struct unpack *u, int r)
 	return u->failed;
 }
 
+/* the next block of the tar, into its digest */
+static ssize_t tar_block(struct unpack *u, const void **buf)
+{
+	ssize_t got = prefetch_next(&u->pf, buf);
+	if (got > 0)
+		digest_update(&u->diff, *buf, (size_t)got);
+	return got;
+}
+
 static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
 {
 	struct unpack *u = data;
-	ssize_t got = prefetch_next(&u->pf, buf);
+	ssize_t got = tar_block(u, buf);
 	if (got < 0) {
 		take_producer_error(u, (int)got);
 		archive_set_error(a, EIO, "decompressing the layer");
@@ -297,6 +326,10 @@ static void write_back(struct unpack *u, struct archive_entry *e)
 	int fd = overlay_open_beneath(u->layers[0], archive_entry_pathname(e), O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd >= 0)
 		writeback_start(&u->wb, fd);
+	if ((u->unflushed += (uint64_t)archive_entry_size(e)) >= FLUSH_EVERY) {
+		u->unflushed = 0;
+		flusher_kick(u->batch->flush);
+	}
 }
 
 static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
@@ -349,30 +382,47 @@ static int drain(struct unpack *u)
 {
 	const void *buf;
 	ssize_t got;
-	while ((got = prefetch_next(&u->pf, &buf)) > 0)
+	while ((got = tar_block(u, &buf)) > 0)
 		;
 	return got < 0 ? take_producer_error(u, (int)got) : 0;
 }
 
-static int unpack_into(struct unpack *u, int rootfd)
+/* The blob's decompressor: inflate.c for gzip when built with it, else libarchive's filters
+ * (gzip too, zstd, xz, none, ...), chosen by the first block. */
+static int open_blob(struct unpack *u)
 {
+	const void *first;
+	u->pending = -1;
+	ssize_t n = blob_block(u, &first);
+	if (n < 0)
+		return take_producer_error(u, (int)n);
+	if (inflate_takes(first, (size_t)n))
+		return inflate_new(&u->gz, blob_block, u, first, (size_t)n, u->err);
+	u->pending = n;
 	struct archive_entry *e;
 	u->outer = archive_read_new();
+	if (!u->outer)
+		return pith_fail(u->err, ENOMEM, "archive");
+	archive_read_support_filter_all(u->outer);
+	archive_read_support_format_raw(u->outer);
+	if (archive_read_open(u->outer, u, NULL, read_blob, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
+		return u->pfailed ? take_producer_error(u, u->pfailed)
+				  : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+	return 0;
+}
+
+static int unpack_into(struct unpack *u, int rootfd)
+{
 	struct archive *tar = archive_read_new();
 	int r = 0;
-	if (!u->outer || !tar) {
+	if (!tar) {
 		r = pith_fail(u->err, ENOMEM, "archive");
 		goto out;
 	}
-	archive_read_support_filter_all(u->outer);
-	archive_read_support_format_raw(u->outer);
 	archive_read_support_format_tar(tar);
-	if (archive_read_open(u->outer, u, NULL, read_blob, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK) {
-		r = u->pfailed ? take_producer_error(u, u->pfailed)
-			       : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+	if ((r = open_blob(u)) < 0)
 		goto out;
-	}
 	if ((r = prefetch_start(&u->pf, produce_tar, u, u->err)) < 0)
 		goto out;
 	if (archive_read_open(tar, u, NULL, read_tar, NULL) != ARCHIVE_OK) {
@@ -388,6 +438,8 @@ out:
 		archive_read_free(tar);
 	if (u->outer)
 		archive_read_free(u->outer);
+	if (u->gz)
+		inflate_free(u->gz);
 	return r;
 }
 
@@ -519,5 +571,6 @@ int unpack_layer(struct store *st, struct source *src, struct unpack_batch *b, s
 		return r;
 	}
 	memcpy(b->tmp[index], tmp, sizeof(tmp));
+	flusher_kick(b->flush);
 	return 0;
 }
