@@ -145,6 +145,8 @@ struct unpack_batch {
 	size_t n;
 	char (*tmp)[UNPACK_TMP_MAX];       /* layers[i] unpacked here and not landed yet, or "" */
 	struct flusher *flush;             /* early syncfs while the layers unpack (flush.c) */
+	int dirfd;                         /* layers/, opened before any layer is written: its syncfs
+					    * reports every writeback error since (errseq is per open file) */
 };
 int unpack_batch_init(struct unpack_batch *b, struct store *st, const struct layer_plan *layers, size_t n,
 		      struct pith_error *err);

@@ -20,11 +20,17 @@
 int unpack_batch_init(struct unpack_batch *b, struct store *st, const struct layer_plan *layers, size_t n,
 		      struct pith_error *err)
 {
-	b->layers = layers;
-	b->n = n;
+	*b = (struct unpack_batch){ .layers = layers, .n = n, .dirfd = -1 };
+	b->dirfd = openat(st->fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (b->dirfd < 0)
+		return pith_fail(err, errno, "%s/layers", st->path);
 	b->tmp = calloc(n + 1, sizeof(*b->tmp));
-	b->flush = b->tmp ? flusher_new(st->path) : NULL;
-	return b->tmp ? 0 : pith_fail(err, ENOMEM, "layers");
+	if (!b->tmp)
+		return pith_fail(err, ENOMEM, "layers");
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/layers", st->path);
+	b->flush = flusher_new(dir);
+	return 0;
 }
 
 static void forget(struct unpack_batch *b, size_t i)
@@ -44,8 +50,8 @@ int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err
 	/* an early flush under way is waited for: it leaves this one less to do */
 	flusher_free(b->flush);
 	b->flush = NULL;
-	if (syncfs(st->fd) < 0)
-		return pith_fail(err, errno, "%s: syncfs", st->path);
+	if (syncfs(b->dirfd) < 0)
+		return pith_fail(err, errno, "%s/layers: syncfs", st->path);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < b->n; i++) {
 		if (!b->tmp[i][0])
@@ -62,11 +68,8 @@ int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err
 			r = pith_fail(err, errno, "%s", final);
 		}
 	}
-	int dfd = r == 0 ? openat(st->fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (r == 0 && (dfd < 0 || fsync(dfd) < 0))
+	if (r == 0 && fsync(b->dirfd) < 0)
 		r = pith_fail(err, errno, "%s/layers: fsync", st->path);
-	if (dfd >= 0)
-		close(dfd);
 	return r;
 }
 
@@ -79,4 +82,7 @@ void unpack_batch_free(struct unpack_batch *b)
 			forget(b, i);
 	free(b->tmp);
 	b->tmp = NULL;
+	if (b->dirfd >= 0)
+		close(b->dirfd);
+	b->dirfd = -1;
 }

@@ -126,11 +126,16 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 	w->todo = calloc(p->nlayers + 1, sizeof(*w->todo));
 	w->mine = calloc(p->nlayers + 1, sizeof(*w->mine));
 	w->unpacked = calloc(p->nlayers + 1, sizeof(*w->unpacked));
-	if (!w->todo || !w->mine || !w->unpacked || unpack_batch_init(&w->batch, w->st, p->layers, p->nlayers, err) < 0) {
+	int r = 0;
+	if (!w->todo || !w->mine || !w->unpacked)
+		r = pith_fail(err, ENOMEM, "layers");
+	else if ((r = unpack_batch_init(&w->batch, w->st, p->layers, p->nlayers, err)) < 0)
+		unpack_batch_free(&w->batch);
+	if (r < 0) {
 		free(w->todo);
 		free(w->mine);
 		free(w->unpacked);
-		return pith_fail(err, ENOMEM, "layers");
+		return r;
 	}
 	w->ntodo = w->next = 0;
 	for (size_t i = 0; i < p->nlayers; i++) {
@@ -142,7 +147,7 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 		w->mine[i] = !present;
 	}
 	pthread_t threads[MAX_JOBS];
-	int started = 0, r = 0;
+	int started = 0;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->landed, NULL);
 	for (; started < jobs && (size_t)started < w->ntodo; started++) {
@@ -161,8 +166,8 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 		*err = w->err;
 		r = w->failed;
 	}
-	/* before the shared lock is given up for the exclusive one: between the two a gc could
-	 * take temporaries, never landed layers that the second round does not see */
+	/* landed while the store is still held shared: between the shared and the exclusive lock
+	 * a gc may run, and it removes temporaries (the second round fetches again what it took) */
 	if (r == 0)
 		r = unpack_land(w->st, &w->batch, err);
 	unpack_batch_free(&w->batch);
