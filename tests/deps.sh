@@ -3,8 +3,8 @@
 set -eu
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev
       libcriterion-dev busybox-static iproute2 file crun runc uidmap
-      jq conmon podman containerd docker.io
-      libarchive-dev nettle-dev libssl-dev umoci skopeo docker-registry curl libisal-dev
+      jq conmon podman containerd docker.io libisal-dev
+      libarchive-dev nettle-dev libssl-dev umoci skopeo docker-registry curl
       libcurl4-openssl-dev python3
       libacl1-dev libzstd-dev liblz4-dev libbz2-dev liblzma-dev libxml2-dev zlib1g-dev"
 missing=""
