@@ -2,6 +2,7 @@
 #ifndef PITH_IMAGE_H
 #define PITH_IMAGE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,19 +135,42 @@ int store_df(struct store *st, struct pith_error *err);
 int store_rm(struct store *st, const char *image, struct pith_error *err);
 int store_gc(struct store *st, bool quiet, struct pith_error *err);
 
-/* unpack.c: layers[index] into the store, over layers[0..index-1] (there, or awaited) */
+/* land.c: one run's layers (a pull's, a load's image), each unpacked into a temporary directory
+ * of the store, then landed together: one syncfs for all of them, then each renamed into place
+ * and the layers directory synced. Until then a layer above reads a layer below from its
+ * temporary; a run that dies leaves only temporaries (gc removes them), never a half layer. */
+#define UNPACK_TMP_MAX (PATH_MAX + 16)
+struct unpack_batch {
+	const struct layer_plan *layers;   /* the image's, bottom first */
+	size_t n;
+	char (*tmp)[UNPACK_TMP_MAX];       /* layers[i] unpacked here and not landed yet, or "" */
+	struct flusher *flush;             /* early syncfs while the layers unpack (flush.c) */
+	int dirfd;                         /* layers/, opened before any layer is written: its syncfs
+					    * reports every writeback error since (errseq is per open file) */
+};
+int unpack_batch_init(struct unpack_batch *b, struct store *st, const struct layer_plan *layers, size_t n,
+		      struct pith_error *err);
+/* syncfs, then every temporary renamed to its layer (or removed when a run beside this one
+ * landed the same layer first), then the layers directory synced */
+int unpack_land(struct store *st, struct unpack_batch *b, struct pith_error *err);
+/* the temporaries not landed removed (a failed run), the batch freed */
+void unpack_batch_free(struct unpack_batch *b);
+
+/* unpack.c: b->layers[index] into a temporary of the store (b->tmp[index]), verified and written
+ * back but not yet durable, over layers[0..index-1] (in the store, in their temporaries, or
+ * awaited) */
 #define UNPACK_DEFAULT_RATIO 100
 struct unpack_policy {
 	uint64_t max_bytes;   /* --max-layer-bytes; the store's free space bounds it too */
 	unsigned max_ratio;   /* --max-ratio: uncompressed / compressed, 0 for no limit */
 	bool no_setuid;       /* --no-setuid: setuid and setgid bits off regular files */
 	/* Called before the first look into a lower layer (a hardlink to a lower file): returns
-	 * once layers[0..index-1] are all in the store. For a caller that unpacks layers in
-	 * parallel (pull); NULL when they are unpacked bottom-up. */
+	 * once layers[0..index-1] are all in the store or unpacked in the batch. For a caller that
+	 * unpacks layers in parallel (pull); NULL when they are unpacked bottom-up. */
 	int (*wait_lowers)(void *ctx, size_t index, struct pith_error *err);
 	void *wait_ctx;
 };
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+int unpack_layer(struct store *st, struct source *src, struct unpack_batch *b, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err);
 /* A layer the store has: refused when the policy would not have let it in as it is */
 int unpack_check_stored(struct store *st, const struct layer_plan *layer, const struct unpack_policy *policy,

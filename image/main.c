@@ -42,10 +42,16 @@ static int load_plan(struct store *st, struct source *src, struct image_plan *p,
 		     json_t *names,
 		     struct pith_error *err)
 {
-	int r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
+	struct unpack_batch b;
+	int r = unpack_batch_init(&b, st, p->layers, p->nlayers, err);
+	if (r == 0)
+		r = store_put_blob(st, p->config_digest, p->config, p->config_len, err);
 	for (size_t i = 0; r == 0 && i < p->nlayers; i++)
 		r = store_has_layer(st, p->layers[i].chain_id) ? unpack_check_stored(st, &p->layers[i], policy, err)
-								: unpack_layer(st, src, p->layers, i, policy, err);
+								: unpack_layer(st, src, &b, i, policy, err);
+	if (r == 0)
+		r = unpack_land(st, &b, err);
+	unpack_batch_free(&b);
 	/* the manifest last: whatever is reachable from it is complete */
 	if (r == 0)
 		r = store_put_blob(st, p->manifest_digest, p->manifest, p->manifest_len, err);

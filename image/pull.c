@@ -1,8 +1,9 @@
 /* pith-image pull REF: the manifest (and platform) as `load` picks it, the config, then the
  * missing layers, each streamed from the registry straight into its unpacker (no compressed
- * copy on disk), up to --jobs at once; the manifest and the name last, so the name points at
- * the image only once everything it reaches is synced in place. A failed or killed pull
- * leaves complete layers (reused by the next pull, or collected by gc) and nothing named.
+ * copy on disk), up to --jobs at once, each into a temporary; once all are there, one syncfs
+ * and the renames (land.c); the manifest and the name last, so the name points at the image
+ * only once everything it reaches is synced in place. A failed or killed pull leaves
+ * temporaries (removed, or collected by gc), maybe complete layers, and nothing named.
  *
  * Threads, not one curl multi loop: libarchive pulls its input while curl pushes it, so each
  * layer needs its own stack for the unpacker's read callback to block on. Each thread takes
@@ -36,8 +37,11 @@ struct workers {
 	struct unpack_policy policy;
 	struct registry *reg;
 	struct progress *prog;
+	struct unpack_batch batch;
+	bool *mine;               /* in todo: this run unpacks it (into batch.tmp) */
+	bool *unpacked;           /* ... and did, so a layer above may look into it */
 	pthread_mutex_t lock;
-	pthread_cond_t landed;    /* a layer was committed, or a worker failed */
+	pthread_cond_t landed;    /* a layer was unpacked, or a worker failed */
 	int failed;
 	struct pith_error err;
 };
@@ -46,17 +50,19 @@ struct workers {
  * (unshare refused, e.g. under a seccomp filter): those unpack one at a time. */
 static pthread_mutex_t shared_cwd = PTHREAD_MUTEX_INITIALIZER;
 
+/* the layers this run unpacks are seen in their temporaries, not yet synced nor renamed; the
+ * others were in the store when it started, and the shared lock keeps gc off them */
 static bool lowers_present(const struct workers *w, size_t index)
 {
 	for (size_t i = 0; i < index; i++)
-		if (!store_has_layer(w->st, w->plan->layers[i].chain_id))
+		if (w->mine[i] && !w->unpacked[i])
 			return false;
 	return true;
 }
 
 /* The unpack of layers[index] needs to look below it (a hardlink to a lower file): wait for
- * those layers to land. Layers are handed out bottom-up, so the lower ones are already some
- * worker's and never wait on this one. */
+ * those layers to be unpacked. Layers are handed out bottom-up, so the lower ones are already
+ * some worker's and never wait on this one. */
 static int wait_lowers(void *ctx, size_t index, struct pith_error *err)
 {
 	struct workers *w = ctx;
@@ -68,13 +74,15 @@ static int wait_lowers(void *ctx, size_t index, struct pith_error *err)
 	return failed ? pith_fail(err, ECANCELED, "waiting for the layers below") : 0;
 }
 
-static void layer_landed(struct workers *w, int r, const struct pith_error *err)
+static void layer_unpacked(struct workers *w, size_t index, int r, const struct pith_error *err)
 {
 	pthread_mutex_lock(&w->lock);
 	if (r < 0 && !w->failed) {
 		w->failed = r;
 		w->err = *err;
 	}
+	if (r == 0)
+		w->unpacked[index] = true;
 	pthread_cond_broadcast(&w->landed);
 	pthread_mutex_unlock(&w->lock);
 	if (r < 0)
@@ -98,26 +106,38 @@ static void *worker(void *arg)
 		/* one unpack at a time under the shared lock: in layer order, waiting before the
 		 * lock is taken, so that no holder of it ever waits for a layer still to come */
 		if (own_cwd) {
-			r = unpack_layer(w->st, w->src, w->plan->layers, i, &w->policy, &err);
+			r = unpack_layer(w->st, w->src, &w->batch, i, &w->policy, &err);
 		} else if ((r = wait_lowers(w, i, &err)) == 0) {
 			pthread_mutex_lock(&shared_cwd);
-			r = unpack_layer(w->st, w->src, w->plan->layers, i, &w->policy, &err);
+			r = unpack_layer(w->st, w->src, &w->batch, i, &w->policy, &err);
 			pthread_mutex_unlock(&shared_cwd);
 		}
 		if (r == 0)
 			progress_layer_done(w->prog, l->digest);
-		layer_landed(w, r, &err);
+		layer_unpacked(w, i, r, &err);
 	}
 	return NULL;
 }
 
-/* The layers the store lacks, jobs at a time; the first failure stops the others. */
+/* The layers the store lacks, jobs at a time, then landed together; the first failure stops
+ * the others and removes what they unpacked. */
 static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_error *err)
 {
 	const struct image_plan *p = w->plan;
 	w->todo = calloc(p->nlayers + 1, sizeof(*w->todo));
-	if (!w->todo)
-		return pith_fail(err, ENOMEM, "layers");
+	w->mine = calloc(p->nlayers + 1, sizeof(*w->mine));
+	w->unpacked = calloc(p->nlayers + 1, sizeof(*w->unpacked));
+	int r = 0;
+	if (!w->todo || !w->mine || !w->unpacked)
+		r = pith_fail(err, ENOMEM, "layers");
+	else if ((r = unpack_batch_init(&w->batch, w->st, p->layers, p->nlayers, err)) < 0)
+		unpack_batch_free(&w->batch);
+	if (r < 0) {
+		free(w->todo);
+		free(w->mine);
+		free(w->unpacked);
+		return r;
+	}
 	w->ntodo = w->next = 0;
 	for (size_t i = 0; i < p->nlayers; i++) {
 		bool present = store_has_layer(w->st, p->layers[i].chain_id);
@@ -125,9 +145,10 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 			progress_layer(w->prog, p->layers[i].digest, p->layers[i].size, present);
 		if (!present)
 			w->todo[w->ntodo++] = i;
+		w->mine[i] = !present;
 	}
 	pthread_t threads[MAX_JOBS];
-	int started = 0, r = 0;
+	int started = 0;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->landed, NULL);
 	for (; started < jobs && (size_t)started < w->ntodo; started++) {
@@ -142,11 +163,18 @@ static int pull_layers(struct workers *w, int jobs, bool announce, struct pith_e
 		pthread_join(threads[i], NULL);
 	pthread_cond_destroy(&w->landed);
 	pthread_mutex_destroy(&w->lock);
-	free(w->todo);
 	if (r == 0 && w->failed) {
 		*err = w->err;
 		r = w->failed;
 	}
+	/* landed while the store is still held shared: between the shared and the exclusive lock
+	 * a gc may run, and it removes temporaries (the second round fetches again what it took) */
+	if (r == 0)
+		r = unpack_land(w->st, &w->batch, err);
+	unpack_batch_free(&w->batch);
+	free(w->todo);
+	free(w->mine);
+	free(w->unpacked);
 	return r;
 }
 

@@ -4,8 +4,9 @@
  * blob into the plain tar stream, the inner one reads that tar and writes it to disk with
  * libarchive's secure-extract checks. Between them sit the two digests: the blob's (as the
  * manifest says) and the tar's (the diff ID the config says). Nothing is buffered beyond
- * libarchive's blocks, no compressed copy is kept, and the layer becomes visible only by a
- * rename after everything checked out and was synced. */
+ * libarchive's blocks, no compressed copy is kept, and the layer is left in a temporary
+ * directory, its big files already on their way to the disk (writeback.c): land.c makes it
+ * durable and visible, with the rest of the run's layers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -22,8 +23,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "flush.h"
+#include "inflate.h"
 #include "overlay.h"
 #include "prefetch.h"
+#include "writeback.h"
 
 /* the compressed input handed to libarchive at a time (one per layer being unpacked) */
 #define BLOCK (64u << 10)
@@ -31,13 +35,19 @@
 #define RATIO_FLOOR (64ull << 20)
 
 /* The blob is read, decompressed, hashed and checked for growth on a thread of its own
- * (prefetch.c) while this one writes the files: src, blob, diff, outer, perr and pfailed are
- * that thread's. */
+ * (prefetch.c) while this one writes the files: src, blob, tar_bytes, outer, gz, pending, perr
+ * and pfailed are that thread's. A gzip blob is decompressed by inflate.c when it can (ISA-L),
+ * anything else by libarchive's filters (outer). The tar's digest (diff) is taken on this side,
+ * as the blocks are handed over: the decompressing thread is the one that bounds a big layer's
+ * time, the writing one waits for it. */
 struct unpack {
 	struct source_stream src;
 	struct digest blob;       /* what the manifest's digest covers */
 	struct digest diff;       /* the uncompressed tar: the diff ID */
+	uint64_t tar_bytes;       /* ... its size so far, for the growth checks */
 	struct archive *outer;
+	struct inflate *gz;
+	ssize_t pending;          /* the blob's first block, read to choose gz or outer, not yet given: its length, or -1 */
 	struct prefetch pf;
 	const struct unpack_policy *policy;
 	const struct layer_plan *layer;
@@ -48,8 +58,10 @@ struct unpack {
 	size_t nlayers;           /* 1 until the lower ones are opened, on first need */
 	char parents_done[PATH_MAX]; /* the last directory whose parents were made: entries come grouped */
 	struct store *st;
-	const struct layer_plan *plan;  /* all the image's layers; this one is plan[index] */
+	struct unpack_batch *batch;     /* all the image's layers; this one is batch->layers[index] */
 	size_t index;
+	struct writeback wb;
+	uint64_t unflushed;       /* bytes handed to writeback since the last early flush was asked for */
 	struct pith_error *err;
 	int failed;               /* a callback's error already in err */
 	struct pith_error perr;   /* the decompressing side's error */
@@ -57,31 +69,40 @@ struct unpack {
 	char inbuf[BLOCK];
 };
 
-static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
+/* The blob's next block, hashed and held to the size the manifest says; negative with
+ * pfailed and perr set. */
+static ssize_t blob_block(void *data, const void **buf)
 {
 	struct unpack *u = data;
-	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr);
-	if (got < 0) {
-		u->pfailed = (int)got;
-		archive_set_error(a, EIO, "reading the blob");
-		return -1;
-	}
-	digest_update(&u->blob, u->inbuf, (size_t)got);
-	if (u->layer->size >= 0 && u->blob.size > (uint64_t)u->layer->size) {
-		u->pfailed = pith_fail(&u->perr, 0, "%s: longer than the %" PRId64 " bytes the manifest says", u->layer->path,
-				      u->layer->size);
-		archive_set_error(a, EFBIG, "too long");
-		return -1;
-	}
 	*buf = u->inbuf;
+	if (u->pending >= 0) {
+		ssize_t got = u->pending;
+		u->pending = -1;
+		return got;
+	}
+	ssize_t got = source_stream_read(&u->src, u->inbuf, sizeof(u->inbuf), &u->perr);
+	if (got < 0)
+		return u->pfailed = (int)got;
+	digest_update(&u->blob, u->inbuf, (size_t)got);
+	if (u->layer->size >= 0 && u->blob.size > (uint64_t)u->layer->size)
+		return u->pfailed = pith_fail(&u->perr, 0, "%s: longer than the %" PRId64 " bytes the manifest says",
+					      u->layer->path, u->layer->size);
 	return got;
+}
+
+static la_ssize_t read_blob(struct archive *a, void *data, const void **buf)
+{
+	ssize_t got = blob_block(data, buf);
+	if (got < 0)
+		archive_set_error(a, EIO, "reading the blob");
+	return got < 0 ? -1 : got;
 }
 
 /* The tar stream so far against the rules: the byte budget, and the expansion ratio over
  * the compressed blob (its declared size, or what was read of it when none is declared). */
 static int check_growth(struct unpack *u)
 {
-	uint64_t out = u->diff.size;
+	uint64_t out = u->tar_bytes;
 	if (out > u->budget)
 		return u->budget_is_free
 			? pith_fail(&u->perr, ENOSPC, "layer unpacks to more than the %" PRIu64
@@ -102,12 +123,14 @@ static int check_growth(struct unpack *u)
 static ssize_t produce_tar(void *data, void *buf, size_t cap)
 {
 	struct unpack *u = data;
-	la_ssize_t got = archive_read_data(u->outer, buf, cap);
+	ssize_t got = u->gz ? inflate_read(u->gz, buf, cap, &u->perr) : archive_read_data(u->outer, buf, cap);
+	if (got < 0 && u->gz)
+		return u->pfailed ? u->pfailed : (u->pfailed = (int)got);
 	if (got < 0)
 		return u->pfailed ? u->pfailed
 				  : (u->pfailed = pith_fail(&u->perr, archive_errno(u->outer), "%s",
 							    archive_error_string(u->outer)));
-	digest_update(&u->diff, buf, (size_t)got);
+	u->tar_bytes += (uint64_t)got;
 	int r = check_growth(u);
 	if (r < 0)
 		return u->pfailed = r;
@@ -129,10 +152,19 @@ static int take_producer_error(struct unpack *u, int r)
 	return u->failed;
 }
 
+/* the next block of the tar, into its digest */
+static ssize_t tar_block(struct unpack *u, const void **buf)
+{
+	ssize_t got = prefetch_next(&u->pf, buf);
+	if (got > 0)
+		digest_update(&u->diff, *buf, (size_t)got);
+	return got;
+}
+
 static la_ssize_t read_tar(struct archive *a, void *data, const void **buf)
 {
 	struct unpack *u = data;
-	ssize_t got = prefetch_next(&u->pf, buf);
+	ssize_t got = tar_block(u, buf);
 	if (got < 0) {
 		take_producer_error(u, (int)got);
 		archive_set_error(a, EIO, "decompressing the layer");
@@ -224,8 +256,9 @@ static int check_entry(struct unpack *u, struct archive_entry *e)
 }
 
 /* The lower layers' directories, top first, after this layer's own (u->layers[0], set by
- * extract_in). Opened on first need only: most layers never look below, and a parallel pull
- * must wait for the lower layers to be committed before it may. */
+ * extract_in): a lower layer unpacked by this run is still in its temporary. Opened on first
+ * need only: most layers never look below, and a parallel pull must wait for the lower layers
+ * to be unpacked before it may. */
 static int open_lowers(struct unpack *u)
 {
 	if (u->nlayers > 1 || u->index == 0)
@@ -234,10 +267,11 @@ static int open_lowers(struct unpack *u)
 	int r = p->wait_lowers ? p->wait_lowers(p->wait_ctx, u->index, u->err) : 0;
 	for (size_t i = u->index; r == 0 && i-- > 0; u->nlayers++) {
 		char path[DIGEST_LEN + 8];
-		snprintf(path, sizeof(path), "layers/%s", u->plan[i].chain_id + 7);
-		u->layers[u->nlayers] = openat(u->st->fd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(path, sizeof(path), "layers/%s", u->batch->layers[i].chain_id + 7);
+		const char *at = u->batch->tmp[i][0] ? u->batch->tmp[i] : path;
+		u->layers[u->nlayers] = openat(u->st->fd, at, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (u->layers[u->nlayers] < 0)
-			r = pith_fail(u->err, errno, "lower layer %s", u->plan[i].chain_id);
+			r = pith_fail(u->err, errno, "lower layer %s", u->batch->layers[i].chain_id);
 	}
 	return r;
 }
@@ -284,6 +318,21 @@ static int hardlink_target(struct unpack *u, struct archive_entry *e)
 	return r < 0 ? pith_wrap(u->err, "%s: hardlink", archive_entry_pathname(e)) : 0;
 }
 
+/* A big regular file just written: on its way to the disk now, not at the syncfs */
+static void write_back(struct unpack *u, struct archive_entry *e)
+{
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+	    archive_entry_size(e) < (la_int64_t)WRITEBACK_MIN)
+		return;
+	int fd = overlay_open_beneath(u->layers[0], archive_entry_pathname(e), O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0)
+		writeback_start(&u->wb, fd);
+	if ((u->unflushed += (uint64_t)archive_entry_size(e)) >= FLUSH_EVERY) {
+		u->unflushed = 0;
+		flusher_kick(u->batch->flush);
+	}
+}
+
 static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 {
 	struct archive *disk = archive_write_disk_new();
@@ -317,6 +366,8 @@ static int extract_entries(struct unpack *u, struct archive *tar, int rootfd)
 			r = u->failed ? u->failed : pith_fail(u->err, archive_errno(tar), "%s: %s", name, archive_error_string(tar));
 		if (r == 0 && archive_write_finish_entry(disk) != ARCHIVE_OK)
 			r = pith_fail(u->err, archive_errno(disk), "%s: %s", name, archive_error_string(disk));
+		if (r == 0)
+			write_back(u, e);
 	}
 	if (r == 0 && ar != ARCHIVE_EOF)
 		r = u->failed ? u->failed : pith_fail(u->err, archive_errno(tar), "%s", archive_error_string(tar));
@@ -332,30 +383,47 @@ static int drain(struct unpack *u)
 {
 	const void *buf;
 	ssize_t got;
-	while ((got = prefetch_next(&u->pf, &buf)) > 0)
+	while ((got = tar_block(u, &buf)) > 0)
 		;
 	return got < 0 ? take_producer_error(u, (int)got) : 0;
 }
 
-static int unpack_into(struct unpack *u, int rootfd)
+/* The blob's decompressor: inflate.c for gzip when built with it, else libarchive's filters
+ * (gzip too, zstd, xz, none, ...), chosen by the first block. */
+static int open_blob(struct unpack *u)
 {
+	const void *first;
+	u->pending = -1;
+	ssize_t n = blob_block(u, &first);
+	if (n < 0)
+		return take_producer_error(u, (int)n);
+	if (inflate_takes(first, (size_t)n))
+		return inflate_new(&u->gz, blob_block, u, first, (size_t)n, u->err);
+	u->pending = n;
 	struct archive_entry *e;
 	u->outer = archive_read_new();
+	if (!u->outer)
+		return pith_fail(u->err, ENOMEM, "archive");
+	archive_read_support_filter_all(u->outer);
+	archive_read_support_format_raw(u->outer);
+	if (archive_read_open(u->outer, u, NULL, read_blob, NULL) != ARCHIVE_OK ||
+	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK)
+		return u->pfailed ? take_producer_error(u, u->pfailed)
+				  : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+	return 0;
+}
+
+static int unpack_into(struct unpack *u, int rootfd)
+{
 	struct archive *tar = archive_read_new();
 	int r = 0;
-	if (!u->outer || !tar) {
+	if (!tar) {
 		r = pith_fail(u->err, ENOMEM, "archive");
 		goto out;
 	}
-	archive_read_support_filter_all(u->outer);
-	archive_read_support_format_raw(u->outer);
 	archive_read_support_format_tar(tar);
-	if (archive_read_open(u->outer, u, NULL, read_blob, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(u->outer, &e) != ARCHIVE_OK) {
-		r = u->pfailed ? take_producer_error(u, u->pfailed)
-			       : pith_fail(u->err, archive_errno(u->outer), "%s", archive_error_string(u->outer));
+	if ((r = open_blob(u)) < 0)
 		goto out;
-	}
 	if ((r = prefetch_start(&u->pf, produce_tar, u, u->err)) < 0)
 		goto out;
 	if (archive_read_open(tar, u, NULL, read_tar, NULL) != ARCHIVE_OK) {
@@ -371,19 +439,9 @@ out:
 		archive_read_free(tar);
 	if (u->outer)
 		archive_read_free(u->outer);
+	if (u->gz)
+		inflate_free(u->gz);
 	return r;
-}
-
-static int drop_cached(const char *path, const struct stat *s, int flag, struct FTW *ftw)
-{
-	if (flag != FTW_F || !S_ISREG(s->st_mode))
-		return 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0) {
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		close(fd);
-	}
-	return 0;
 }
 
 static int extract_in(struct unpack *u, const char *tmp)
@@ -399,11 +457,8 @@ static int extract_in(struct unpack *u, const char *tmp)
 		r = unpack_into(u, rootfd);
 		if (fchdir(cwd) < 0 && r == 0)
 			r = pith_fail(u->err, errno, "back to the working directory");
-		if (r == 0 && syncfs(rootfd) < 0)
-			r = pith_fail(u->err, errno, "%s: syncfs", tmp);
-		/* the pages are on disk now: give the memory back to the running apps */
-		if (r == 0)
-			nftw(tmp, drop_cached, 16, FTW_PHYS | FTW_MOUNT);
+		/* the big files written back: their memory back to the running apps now */
+		writeback_end(&u->wb, r == 0);
 	}
 	if (rootfd >= 0)
 		close(rootfd);
@@ -464,14 +519,13 @@ static void set_budget(struct unpack *u, const char *dir)
 	}
 }
 
-int unpack_layer(struct store *st, struct source *src, const struct layer_plan *layers, size_t index,
+int unpack_layer(struct store *st, struct source *src, struct unpack_batch *b, size_t index,
 		 const struct unpack_policy *policy, struct pith_error *err)
 {
-	const struct layer_plan *layer = &layers[index];
-	char tmp[PATH_MAX + 16], final[PATH_MAX];
-	if (snprintf(final, sizeof(final), "%s/layers/%s", st->path, layer->chain_id + 7) >= (int)sizeof(final))
+	const struct layer_plan *layer = &b->layers[index];
+	char tmp[UNPACK_TMP_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/layers/%s.tmp-XXXXXX", st->path, layer->chain_id + 7) >= (int)sizeof(tmp))
 		return pith_fail(err, ENAMETOOLONG, "%s", st->path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", final);
 	/* a layer's tar rarely has an entry for its root: it is an ordinary directory */
 	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
 		return pith_fail(err, errno, "%s", tmp);
@@ -487,7 +541,7 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	u->err = err;
 	u->src.fd = -1;
 	u->st = st;
-	u->plan = layers;
+	u->batch = b;
 	u->index = index;
 	u->nlayers = 1;
 	u->layers = calloc(index + 1, sizeof(int));
@@ -512,23 +566,12 @@ int unpack_layer(struct store *st, struct source *src, const struct layer_plan *
 	source_stream_close(&u->src);
 	close_lowers(u);
 	free(u);
-	/* a pull beside this one (the store shared) may have committed the same layer: same
-	 * chain ID, same verified content */
-	bool raced = false;
-	if (r == 0 && rename(tmp, final) < 0) {
-		raced = (errno == ENOTEMPTY || errno == EEXIST) && store_has_layer(st, layer->chain_id);
-		if (!raced)
-			r = pith_fail(err, errno, "%s", final);
-	}
-	if (r < 0 || raced) {
+	if (r < 0) {
 		struct pith_error ignored = { 0 };
 		store_remove_tree(tmp, &ignored);
 		return r;
 	}
-	int dfd = openat(st->fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0)
-		r = pith_fail(err, errno, "%s/layers: fsync", st->path);
-	if (dfd >= 0)
-		close(dfd);
-	return r;
+	memcpy(b->tmp[index], tmp, sizeof(tmp));
+	flusher_kick(b->flush);
+	return 0;
 }

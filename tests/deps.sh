@@ -4,7 +4,7 @@ set -eu
 # libmbedtls-dev, dpkg-dev: the static libcurl pith-image-pull links (image/curl-minimal.sh)
 pkgs="build-essential pkg-config libseccomp-dev libcap-dev libjansson-dev libmnl-dev
       libcriterion-dev busybox-static iproute2 file crun runc uidmap
-      jq conmon podman containerd docker.io
+      jq conmon podman containerd docker.io libisal-dev
       libarchive-dev nettle-dev libssl-dev umoci skopeo docker-registry curl
       libcurl4-openssl-dev python3 libmbedtls-dev dpkg-dev
       libacl1-dev libzstd-dev liblz4-dev libbz2-dev liblzma-dev libxml2-dev zlib1g-dev"

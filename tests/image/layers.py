@@ -3,7 +3,7 @@
 test needs (whiteouts, opaque markers, hardlinks, hostile names).
 usage: layers.py base ROOTFS OUT | top OUT | hostile KIND OUT | hl-lower|hl-upper|hl-deleted OUT
        layers.py parents-lower|parents-upper OUT
-       layers.py bomb LAYOUT | claim LAYOUT | layout LAYOUT TAR  (a one-layer OCI layout, tag "h")"""
+       layers.py bomb LAYOUT | claim LAYOUT | members LAYOUT | layout LAYOUT TAR  (a one-layer OCI layout, tag "h")"""
 import gzip, hashlib, io, json, os, sys, tarfile
 
 def add_bytes(t, name, data, mode=0o644, uid=0, gid=0):
@@ -147,6 +147,35 @@ def bomb(path):
     diff.update(tail)
     layout(path, blob, "application/vnd.oci.image.layer.v1.tar+gzip", "sha256:" + diff.hexdigest())
 
+# A gzip layer of four members (RFC 1952: back to back, as pigz and appending tools write), the
+# second starting 1 byte and the third 2 bytes before a multiple of 128 KiB (the blocks a reader
+# of 128 KiB takes from a file): a member header split across two reads. Its diff ID covers every
+# byte, so a decompressor that stops early or drops bytes fails the load.
+def members(path):
+    data = hashlib.sha256(b"seed").digest()
+    while len(data) < 600 << 10:
+        data += hashlib.sha256(data[-32:]).digest()
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        add_bytes(t, "members/data", data)
+        add_bytes(t, "members/small", b"after the member boundaries\n")
+    tar = raw.getvalue()
+    def member(chunk, level=0):
+        return gzip.compress(chunk, level, mtime=0)
+    blob, at = b"", 0
+    for edge in ((128 << 10) - 1, (256 << 10) - 2):
+        want, n = edge - len(blob), 1
+        while len(member(tar[at:at + n])) < want:
+            n += max(1, (want - len(member(tar[at:at + n]))) // 2)
+        while len(member(tar[at:at + n])) > want:
+            n -= 1
+        assert len(member(tar[at:at + n])) == want, "no member of that size"
+        blob += member(tar[at:at + n])
+        at += n
+    half = at + (len(tar) - at) // 2
+    blob += member(tar[at:half], 6) + member(tar[half:], 6)
+    layout(path, blob, "application/vnd.oci.image.layer.v1.tar+gzip", "sha256:" + hashlib.sha256(tar).hexdigest())
+
 # A header that claims a 1 TiB regular file, followed by a little data and nothing else.
 def claim(path):
     head = tarfile.TarInfo("huge")
@@ -163,5 +192,5 @@ if __name__ == "__main__":
      "hostile": lambda: hostile(sys.argv[2], sys.argv[3]), "hl-lower": lambda: hl_lower(sys.argv[2]),
      "hl-upper": lambda: hl_upper(sys.argv[2]), "hl-deleted": lambda: hl_upper(sys.argv[2], deleted=True),
      "parents-lower": lambda: parents_lower(sys.argv[2]), "parents-upper": lambda: parents_upper(sys.argv[2]),
-     "bomb": lambda: bomb(sys.argv[2]), "claim": lambda: claim(sys.argv[2]),
+     "bomb": lambda: bomb(sys.argv[2]), "claim": lambda: claim(sys.argv[2]), "members": lambda: members(sys.argv[2]),
      "layout": lambda: layout_of_tar(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

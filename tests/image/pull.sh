@@ -392,4 +392,28 @@ pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ] && "$
 	&& no_leftovers || killed_ok=0
 [ $killed_ok = 1 ] && pass "SIGKILL during pull x5: ls, gc and the next pull are clean" || fail "store after SIGKILL: $(cat pull.err)"
 
+# --- landing (image/land.c): every layer unpacked into its temporary, then one syncfs on the
+# thread that lands them (the flusher's early ones come from another), then the renames. A
+# SIGKILL at that syncfs, or between two renames, leaves no name and no half layer (only
+# temporaries, or whole layers whose sync came first), and the next pull completes.
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -o landing.so "$here/landing.c" -ldl
+nbig=$(echo "$big_manifest" | jq '.layers | length')
+rm -rf S; : > rules; : > landing.log
+if LANDING_LOG=$P/landing.log LD_PRELOAD=$P/landing.so pullx --jobs 3 >/dev/null 2>pull.err \
+	&& awk -v n="$nbig" '$1 == "syncfs" && $2 == "main" && !s { s = NR } $1 == "rename" { r++; if (!s || NR < s) bad = 1 }
+		END { exit !(s && r == n && !bad) }' landing.log; then
+	pass "landing: $nbig layers renamed into place only after the one syncfs that lands them"
+else fail "landing order: $(cat pull.err) $(tr '\n' ' ' < landing.log)"; fi
+for step in sync rename2; do
+	rm -rf S
+	case $step in sync) want=0;; rename2) want=1;; esac
+	rc=0; LANDING_KILL=$step LD_PRELOAD=$P/landing.so pullx --jobs 3 >/dev/null 2>&1 || rc=$?
+	landed=$(ls S/layers | grep -vc tmp || true)
+	if [ $rc = 137 ] && ! named "$X/test/big:1" && [ "$landed" = $want ] && "$img" --store S ls >/dev/null \
+		&& pullx >/dev/null 2>pull.err && [ "$(runs "$X/test/big:1")" = "$expected" ] \
+		&& "$img" --store S gc >/dev/null && no_leftovers; then
+		pass "SIGKILL at the landing's $step: no name, $landed of $nbig layers in place, the next pull completes"
+	else fail "SIGKILL at the landing's $step: exit $rc, $landed layers in place: $(ls S/layers) $(cat pull.err)"; fi
+done
+
 [ $fails = 0 ] && echo "pull tests: all passed" || { echo "pull tests: $fails failed" >&2; exit 1; }
