@@ -166,10 +166,12 @@ endif
 # from their .a files when every one is installed (the -dev packages make deps installs): each
 # shared library costs a process its own relocated pages and the text faulted in around each
 # call, ~0.6 MiB of a pull's peak for these eight. Not pith-image: its figures are measured so.
+# (libisal has no .a in Debian: it stays shared)
 PULL_STATIC_DEPS := $(filter-out xml2,$(ARCHIVE_STATIC_DEPS)) nettle jansson
 ifeq ($(IMAGE_STATIC_ARCHIVE)$(words $(wildcard $(PULL_STATIC_DEPS:%=$(ARCHIVE_LIBDIR)/lib%.a))),1$(words $(PULL_STATIC_DEPS)))
 # (libxml2 only for xar, which pith-image never registers: a link that needs it fails loudly)
-IMAGE_PULL_LIBS = -Wl,-Bstatic -larchive $(PULL_STATIC_DEPS:%=-l%) -Wl,-Bdynamic
+IMAGE_PULL_LIBS = -Wl,-Bstatic -larchive $(PULL_STATIC_DEPS:%=-l%) -Wl,-Bdynamic \
+	$(if $(filter 1,$(ISAL)),$(shell $(PKG_CONFIG) --libs libisal))
 else
 IMAGE_PULL_LIBS = $(IMAGE_LIBS)
 endif
