@@ -15,6 +15,7 @@ PITH=$BUILD/pith
 ROOTFS=$BUILD/fixtures/rootfs
 
 . "$HERE/../tier-skip.sh"
+. "$HERE/cgroup.sh"
 if [ "$(id -u)" != 0 ]; then
 	tier_skip clients "podman and containerd tests need root"
 fi
@@ -26,20 +27,22 @@ export RESULTS=$T/results
 skip_line() { echo "SKIP $1" | tee -a "$RESULTS"; }
 
 # cgroups the clients make outside the runtime's own leaf: podman's default parent and
-# conmon's "conmon" cgroup under it; ours under pith-test. Removed at the end if new.
-had_libpod=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null)
-had_pith_test=$(ls -d /sys/fs/cgroup/*/pith-test 2>/dev/null)
+# conmon's "conmon" cgroup under it; ours under pith-test. Removed at the end if new. In every
+# hierarchy mounted here (v1 ones, the cgroup2 one), whatever the layout.
+CG_ROOTS=$(cg_roots)
+in_roots() { local r p; for r in $CG_ROOTS; do for p in "$@"; do ls -d "$r"/$p 2>/dev/null; done; done; }
+had_libpod=$(in_roots libpod_parent)
+had_pith_test=$(in_roots pith-test)
 had_runc_root=$([ -d /run/containerd ] && echo yes)
+ours() { in_roots pith-test/clients-podman 'pith-test/c-*' 'pith-test/docker-*' "$@"; }
 
 cleanup() {
 	local d
-	for d in /sys/fs/cgroup/*/pith-test/clients-podman /sys/fs/cgroup/*/pith-test/c-* \
-		 /sys/fs/cgroup/*/pith-test/docker-* \
-		 $( [ -z "$had_libpod" ] && ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null ); do
+	for d in $(ours $([ -z "$had_libpod" ] && echo libpod_parent)); do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	if [ -z "$had_pith_test" ]; then
-		for d in /sys/fs/cgroup/*/pith-test; do rmdir "$d" 2>/dev/null; done
+		for d in $(in_roots pith-test); do rmdir "$d" 2>/dev/null; done
 	fi
 	rmdir /run/containerd/runc/pith-test 2>/dev/null
 	if [ -z "$had_runc_root" ]; then
@@ -55,12 +58,7 @@ tar -C "$ROOTFS" --numeric-owner -cf "$T/rootfs.tar" . || exit 1
 "$HERE/mkoci.sh" "$ROOTFS" "$T/oci.tar" localhost/pith-clients:test || exit 1
 export ROOTFS_TAR=$T/rootfs.tar OCI_TAR=$T/oci.tar
 
-# this machine's layout
-layout=v2
-if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
-	layout=v1
-	[ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && layout=hybrid
-fi
+layout=$(cg_layout)
 
 have() { command -v "$1" >/dev/null 2>&1; }
 clients=""
@@ -72,28 +70,51 @@ docker=""
 if have dockerd && have docker && have containerd-shim-runc-v2; then docker=yes
 else skip_line "docker: dockerd or docker not installed (make deps)"; fi
 
+# reported CLIENT VARIANT: every scenario the script planned, and its cleanup, has a result
+# line; a script that died half-way (or never started) fails here instead of passing short
+reported() {
+	local plan line n got=" " s missing=""
+	plan=$(grep -F "PLAN $1 [$2]: " "$RESULTS" | tail -n 1)
+	if [ -z "$plan" ]; then
+		grep -qF "FAIL $1 [$2] " "$RESULTS" ||
+			echo "FAIL $1 [$2] report: the script reported no plan and no result" | tee -a "$RESULTS"
+		return
+	fi
+	while IFS= read -r line; do
+		case $line in
+		"PASS $1 [$2] "*|"FAIL $1 [$2] "*|"SKIP $1 [$2] "*) n=${line#*] }; got="$got${n%%[ :]*} " ;;
+		esac
+	done < "$RESULTS"
+	for s in ${plan#*: } cleanup; do [[ "$got" == *" $s "* ]] || missing="$missing $s"; done
+	[ -z "$missing" ] || echo "FAIL $1 [$2] report: no result for$missing" | tee -a "$RESULTS"
+}
+
 # one variant: run.sh-level SKIP lines say exactly why a combination cannot run
 variant() { # NAME RUNTIME IN_V1NS
-	local name=$1 rt=$2 ns=$3 c dir
+	local name=$1 rt=$2 ns=$3 c dir v
 	for c in $clients; do
 		echo "--- $c with $rt [$name]"
 		# short: podman refuses a runroot longer than 50 characters
 		dir=$T/$(basename "$rt" | cut -c1-4)-$ns-$c
 		mkdir -p "$dir"
+		v="$(basename "$rt") $name"
 		if [ "$ns" = yes ]; then
-			VARIANT="$(basename "$rt") $name" "$HERE/v1ns.sh" "$HERE/$c.sh" "$rt" "$dir"
+			VARIANT=$v "$HERE/v1ns.sh" "$HERE/$c.sh" "$rt" "$dir"
 		else
-			VARIANT="$(basename "$rt") $name" "$HERE/$c.sh" "$rt" "$dir"
+			VARIANT=$v "$HERE/$c.sh" "$rt" "$dir"
 		fi
+		reported "$c" "$v"
 	done
 }
 
 # docker: pith, then runc as the cross-check (runc 1.1 takes hybrid layouts as they are)
 docker_variant() { # RUNTIME
-	local dir=$T/$(basename "$1" | cut -c1-4)-docker
+	local dir=$T/$(basename "$1" | cut -c1-4)-docker v
+	v="$(basename "$1") $layout-host"
 	mkdir -p "$dir"
 	echo "--- docker with $1 [$layout-host]"
-	VARIANT="$(basename "$1") $layout-host" "$HERE/docker.sh" "$1" "$dir"
+	VARIANT=$v "$HERE/docker.sh" "$1" "$dir"
+	reported docker "$v"
 }
 
 start=$SECONDS
@@ -125,9 +146,7 @@ fi
 
 # nothing may run on in the clients' cgroups
 busy=""
-for f in $(ls -d /sys/fs/cgroup/*/pith-test/clients-podman /sys/fs/cgroup/*/pith-test/c-* \
-	   /sys/fs/cgroup/*/pith-test/docker-* \
-	   /sys/fs/cgroup/*/libpod_parent 2>/dev/null); do
+for f in $(ours libpod_parent); do
 	[ -n "$(find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && busy="$busy $f"
 done
 if [ -z "$busy" ]; then echo "PASS cgroups: no process left in the clients' cgroups" | tee -a "$RESULTS"
