@@ -11,8 +11,10 @@
 # PASS needs the guest's run.sh to end with 0 failed, and every scenario that podman.sh,
 # containerd.sh and docker.sh plan to run with pith to have reported PASS or SKIP: a board where
 # pith did not run, or a scenario that never reported, fails. Serial log: build/boards/clients-v2.log.
-# env: CLIENTS_TIMEOUT (s, default 900), BOARD_ACCEL (tcg forces TCG), BOARD_CPUS (2),
-#      CLIENTS_MEM (MB, 2048)
+# env: CLIENTS_TIMEOUT (s, default 900), BOARD_ACCEL (kvm|tcg: no probe), BOARD_CPUS (2),
+#      CLIENTS_MEM (MB, 2048), CLIENTS_PEERS (auto: the crun and runc variants under KVM only,
+#      yes, no), CLIENTS_RUN (a script of the repository the guest runs instead of
+#      tests/clients/run.sh, given BUILD_DIR: for timing and debugging). The docker build of the .NET app stays on the host tier (a SKIP line here).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -60,7 +62,7 @@ rc=0
 timeout --foreground -k 5 "${CLIENTS_TIMEOUT:-900}" qemu-system-x86_64 -M q35 -cpu max "${ACCEL[@]}" \
 	-smp "${BOARD_CPUS:-2}" -m "${CLIENTS_MEM:-2048}" \
 	-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=3 apparmor=0 clients.top=$top clients.build=$BUILD_DIR" \
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=3 apparmor=0 clients.top=$top clients.build=$BUILD_DIR clients.peers=${CLIENTS_PEERS:-auto}${CLIENTS_RUN:+ clients.run=$CLIENTS_RUN}" \
 	-virtfs "$(share /usr usr)" -virtfs "$(share /etc etc)" \
 	-virtfs "$(share "$top" top)" -virtfs "$(share "$BUILD_DIR" build)" \
 	-nographic -no-reboot -monitor none -serial stdio -nic none \

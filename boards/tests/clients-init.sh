@@ -1,8 +1,9 @@
 #!/bin/busybox sh
 # /init of the clients board (boards/clients-v2.sh): load virtio-9p, build a root on tmpfs from
-# the build machine's /usr and /etc (read-only 9p shares: its own amd64 binaries run unchanged)
-# plus the repository and the build tree at their host paths, and switch_root into it, where
-# boards/tests/clients-guest.sh (bash, from that /usr) runs the clients tier.
+# the build machine's /usr (a read-only 9p share: its own amd64 binaries run unchanged), its /etc
+# (a share at /run/host-etc, which clients-guest.sh copies into the tmpfs: dockerd writes in
+# /etc/docker), the repository and the build tree at their host paths, and switch_root into it,
+# where boards/tests/clients-guest.sh (bash, from that /usr) runs the clients tier.
 /bin/busybox mkdir -p /bin /proc /sys /dev
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -25,12 +26,12 @@ share() { # TAG DIR
 		die "mount of the 9p share $1 at $2"
 }
 share usr /usr
-share etc /etc
+share etc /run/host-etc
 share top "$top"
 share build "$build"
 # the host's merged /usr layout
 for l in bin sbin lib lib64; do ln -s usr/$l $N/$l; done
-mkdir -p $N/proc $N/sys $N/dev $N/tmp $N/run $N/var/tmp $N/var/lib $N/root
+mkdir -p $N/proc $N/sys $N/dev $N/etc $N/tmp $N/run $N/var/tmp $N/var/lib $N/root
 chmod 1777 $N/tmp $N/var/tmp
 ln -s ../run $N/var/run
 mount --move /dev $N/dev

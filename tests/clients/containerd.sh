@@ -25,7 +25,7 @@ stop_daemon() {
 }
 trap stop_daemon EXIT
 
-if ! wait_for "'${C[0]}' --address '$D/containerd.sock' version >/dev/null 2>&1" 100; then
+if ! wait_for "'${C[0]}' --address '$D/containerd.sock' version >/dev/null 2>&1" 300; then
 	fail daemon "containerd did not start: $(tail -5 "$D/daemon.log")"
 	exit 0
 fi

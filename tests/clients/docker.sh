@@ -48,8 +48,8 @@ DK=/usr/bin/docker
 export DOCKER_HOST=unix://$D/sock DOCKER_CONFIG=$D/client DOCKER_BUILDKIT=0
 dockerd --config-file "$D/daemon.json" --data-root "$D/data" --exec-root "$D/exec" \
 	-H "unix://$D/sock" --pidfile "$D/pid" >"$D/dockerd.log" 2>&1 &
-if ! wait_for "$DK version >/dev/null 2>&1" 300; then
-	fail daemon "dockerd did not answer within 30 s: $(tail -3 "$D/dockerd.log" | tr '\n' ' ')"
+if ! wait_for "$DK version >/dev/null 2>&1" 600; then
+	fail daemon "dockerd did not answer within 60 s: $(tail -3 "$D/dockerd.log" | tr '\n' ' ')"
 	[ -s "$D/pid" ] && kill "$(cat "$D/pid")"
 	exit 0
 fi

@@ -26,15 +26,15 @@ run_tty() {
 	rm -f "$f"
 }
 
-# wait up to $2 tenths of a second for "$1" (a shell condition) to hold
+# wait up to $2 tenths of a second for "$1" (a shell condition) to hold: by the clock, not by
+# a count of tries (under emulation one try of a client command can take seconds)
 wait_for() {
-	local i=0
-	while [ "$i" -lt "$2" ]; do
+	local end=$((${EPOCHREALTIME/./} + $2 * 100000))
+	while :; do
 		eval "$1" && return 0
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
 		sleep 0.1
-		i=$((i + 1))
 	done
-	return 1
 }
 
 # scenarios NAME...: s_NAME for each, one result line each. The plan goes first into

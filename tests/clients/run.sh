@@ -7,7 +7,12 @@
 # Variants: "host" uses this machine's cgroup layout as it is; "v1ns" runs the client inside a
 # private mount namespace whose /sys/fs/cgroup shows only the v1 hierarchies (v1ns.sh), because
 # crun 1.8.1 refuses hybrid layouts (v1 controllers plus a cgroup2 mount). pith runs in both.
+# CLIENTS_PARALLEL=1 runs the client scripts of each group (pith's, then each peer's) side by
+# side, printing each one's lines whole when it ends.
+# CLIENTS_NO_PEERS=REASON leaves the crun and runc variants out, with a SKIP line giving REASON
+# (the pure-v2 board under TCG, boards/clients-v2.sh).
 # Prints one line per scenario and ends with "N passed, M failed, K skipped"; exit 1 on a failure.
+# A client script whose planned scenarios did not all report (it died) fails the run.
 set -u
 BUILD=${1:?usage: run.sh BUILD_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -89,49 +94,80 @@ reported() {
 	[ -z "$missing" ] || echo "FAIL $1 [$2] report: no result for$missing" | tee -a "$RESULTS"
 }
 
+# launch CLIENT VARIANT CMD...: one client script, its report check and its time. With
+# CLIENTS_PARALLEL set, in the background, its output kept until drain prints it whole: the
+# clients share nothing (own dirs, daemons, cgroups), and under emulation (boards/clients-v2.sh)
+# one script at a time leaves the second CPU idle.
+JOBS=()
+launch() {
+	local c=$1 v=$2
+	shift 2
+	if [ -z "${CLIENTS_PARALLEL:-}" ]; then
+		one "$c" "$v" "$@"
+		return
+	fi
+	one "$c" "$v" "$@" > "$T/job-${#JOBS[@]}.out" 2>&1 &
+	JOBS+=("$!:$T/job-${#JOBS[@]}.out")
+}
+one() {
+	local c=$1 v=$2 s0=$SECONDS
+	shift 2
+	echo "--- $c with ${v%% *} [${v#* }]"
+	VARIANT=$v "$@"
+	reported "$c" "$v"
+	echo "# $c [$v]: $((SECONDS - s0)) s"
+}
+drain() {
+	local j
+	for j in "${JOBS[@]}"; do
+		wait "${j%%:*}"
+		cat "${j#*:}"
+	done
+	JOBS=()
+}
+
 # one variant: run.sh-level SKIP lines say exactly why a combination cannot run
 variant() { # NAME RUNTIME IN_V1NS
 	local name=$1 rt=$2 ns=$3 c dir v
 	for c in $clients; do
-		echo "--- $c with $rt [$name]"
 		# short: podman refuses a runroot longer than 50 characters
 		dir=$T/$(basename "$rt" | cut -c1-4)-$ns-$c
 		mkdir -p "$dir"
 		v="$(basename "$rt") $name"
 		if [ "$ns" = yes ]; then
-			VARIANT=$v "$HERE/v1ns.sh" "$HERE/$c.sh" "$rt" "$dir"
+			launch "$c" "$v" "$HERE/v1ns.sh" "$HERE/$c.sh" "$rt" "$dir"
 		else
-			VARIANT=$v "$HERE/$c.sh" "$rt" "$dir"
+			launch "$c" "$v" "$HERE/$c.sh" "$rt" "$dir"
 		fi
-		reported "$c" "$v"
 	done
 }
 
 # docker: pith, then runc as the cross-check (runc 1.1 takes hybrid layouts as they are)
 docker_variant() { # RUNTIME
-	local dir=$T/$(basename "$1" | cut -c1-4)-docker v
-	v="$(basename "$1") $layout-host"
+	local dir=$T/$(basename "$1" | cut -c1-4)-docker
 	mkdir -p "$dir"
-	echo "--- docker with $1 [$layout-host]"
-	VARIANT=$v "$HERE/docker.sh" "$1" "$dir"
-	reported docker "$v"
+	launch docker "$(basename "$1") $layout-host" "$HERE/docker.sh" "$1" "$dir"
 }
 
 start=$SECONDS
 variant "$layout-host" "$PITH" no
+[ -n "$docker" ] && docker_variant "$PITH"
+drain
 if [ -n "$docker" ]; then
-	docker_start=$SECONDS
-	docker_variant "$PITH"
-	if have runc; then docker_variant "$(command -v runc)"
+	if [ -n "${CLIENTS_NO_PEERS:-}" ]; then skip_line "docker [runc]: $CLIENTS_NO_PEERS"
+	elif have runc; then docker_variant "$(command -v runc)"
 	else skip_line "docker [runc]: runc not installed (make deps): the scenarios were not cross-checked"; fi
-	echo "docker tier: $((SECONDS - docker_start)) s"
 fi
+drain
 if [ "$layout" = v2 ]; then
 	skip_line "v1ns variants: this host has no cgroup v1 hierarchies"
 else
 	variant v1ns "$PITH" yes
+	drain
 fi
-if ! have crun; then
+if [ -n "${CLIENTS_NO_PEERS:-}" ]; then
+	for c in $clients; do skip_line "$c [crun]: $CLIENTS_NO_PEERS"; done
+elif ! have crun; then
 	skip_line "crun: not installed (make deps): the scenarios were not cross-checked"
 else
 	if [ "$layout" = hybrid ]; then
@@ -141,7 +177,9 @@ else
 	else
 		variant "$layout-host" "$(command -v crun)" no
 	fi
+	drain
 	[ "$layout" = v2 ] || variant v1ns "$(command -v crun)" yes
+	drain
 fi
 
 # nothing may run on in the clients' cgroups
