@@ -73,7 +73,7 @@ tr -d '\r' < "$LOG" > "$LOG.txt" && mv "$LOG.txt" "$LOG"
 boot_fail=$(sed -n 's/^CLIENTS-BOOT-FAIL //p' "$LOG")
 [ -z "$boot_fail" ] || cv_die "boot: $boot_fail (log: $LOG)"
 grep -q '^CLIENTS-DONE' "$LOG" || cv_die "no CLIENTS-DONE: crash or power-off before the end (log: $LOG)"
-acc=$(sed -n 's/^CLIENTS-START .* accel=\([a-z]*\).*/\1/p' "$LOG")
+acc=$(sed -n 's/.*CLIENTS-START .* accel=\([a-z]*\).*/\1/p' "$LOG")
 
 # every scenario each client script planned with pith reported PASS or SKIP
 problems="" counts=""

@@ -17,8 +17,14 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
 	echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control
 done
+# the tier (and so dockerd, containerd, conmon) in a cgroup of its own, as a service manager
+# would place it: dockerd reads its own cgroup's files to learn what the kernel supports (in the
+# root cgroup it finds no memory.swap.max and warns that swap limits are unsupported)
+mkdir /sys/fs/cgroup/clients-tier
+echo $$ > /sys/fs/cgroup/clients-tier/cgroup.procs
 accel=tcg
 grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && accel=kvm
+echo
 echo "CLIENTS-START $(uname -r) accel=$accel cpus=$(nproc) uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "# cgroup: $(stat -f -c %T /sys/fs/cgroup), subtree: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 # clients.peers=yes|no|auto (boards/clients-v2.sh): auto runs crun's and runc's variants
@@ -28,6 +34,8 @@ if [ "$peers" = no ] || { [ "$peers" != yes ] && [ $accel = tcg ]; }; then
 	export CLIENTS_NO_PEERS="not on the pure-v2 board under $accel (clients.peers=${peers:-auto}): the cross-check would double its time; CLIENTS_PEERS=yes boards/clients-v2.sh runs it"
 fi
 export CLIENTS_NO_DOTNET_BUILD="not on the pure-v2 board: it needs the .NET SDK's restore and publish, many minutes under emulation (the host tier runs it)"
+# under TCG a client command takes seconds: the tier's time limits and timing bounds x4
+[ $accel = tcg ] && export CLIENTS_TIME_SCALE=4
 export CLIENTS_PARALLEL=1	# three clients side by side: both vCPUs busy
 cd "$top" || exit 1
 # clients.run=SCRIPT (CLIENTS_RUN of boards/clients-v2.sh, relative to the repository) runs that

@@ -104,12 +104,12 @@ s_exec() {
 s_stop() {
 	start_signal_box ps || return 1
 	local t0=$SECONDS r=0
-	run "${P[@]}" stop -t 20 ps
+	T_LIMIT=$((60 * S + 20 * S)) run "${P[@]}" stop -t $((20 * S)) ps
 	local st
 	st=$(timeout 30 "${P[@]}" inspect --format '{{.State.Status}} {{.State.ExitCode}}' ps 2>&1)
 	if [ "$RC" != 0 ] || [ "$st" != "exited 7" ]; then
 		echo "stop: rc=$RC $OUT; state '$st', want 'exited 7' (SIGTERM trapped)"; r=1
-	elif [ $((SECONDS - t0)) -ge 15 ]; then
+	elif [ $((SECONDS - t0)) -ge $((15 * S)) ]; then
 		echo "stop took $((SECONDS - t0)) s: SIGTERM was not delivered"; r=1
 	elif ! grep -q term "$D/out/ps"; then
 		echo "the container never saw SIGTERM"; r=1
