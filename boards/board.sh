@@ -205,7 +205,7 @@ accel() {
 			(timeout -k 2 "${BOARD_KVM_PROBE:-20}" "${QEMU[@]}" -accel kvm -cpu host -m 256 \
 				-kernel "$VMLINUZ" -initrd "$probe_dir/initrd.gz" \
 				-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=0" \
-				-nographic -no-reboot -monitor none -serial stdio -nic none) \
+				-nographic -no-reboot -monitor none -serial stdio -nic none; exit $?) \
 				</dev/null >"$probe_dir/log" 2>&1 || rc=$?
 			grep -q KVM-PROBE-OK "$probe_dir/log" && BOARD_ACCEL=kvm
 			[ "$BOARD_ACCEL" = kvm ] ||

@@ -82,8 +82,8 @@ fi
 
 # ---- the emulated boards -----------------------------------------------------------
 # KVM or TCG for the amd64 boards, probed once (board.sh's accel) and passed to each
-BOARD_ACCEL=${BOARD_ACCEL:-$(BOARD_DEFS_ONLY=1 bash -c '. "$1/board.sh" amd64 "$2" && kernel && accel && echo "$BOARD_ACCEL"' \
-	sh "$here" "$NATIVE_BUILD" 2>build/boards/accel.stderr)}
+BOARD_ACCEL=${BOARD_ACCEL:-$(BOARD_DEFS_ONLY=1 bash -c '. "$0" amd64 "$1" && kernel && accel && echo "$BOARD_ACCEL"' \
+	"$here/board.sh" "$NATIVE_BUILD" 2>build/boards/accel.stderr)}
 export BOARD_ACCEL=${BOARD_ACCEL:-tcg}
 note "amd64 boards: $BOARD_ACCEL$(grep -m1 '^boards: /dev/kvm' build/boards/accel.stderr | sed 's/^boards: / (/; s/$/)/')"
 for b in ${BOARDS:-armhf armhf-on-arm64 amd64 arm64}; do
