@@ -27,6 +27,8 @@ MODS="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 
 CLIENTS="podman containerd docker"
 t0=$EPOCHREALTIME
 
+# the initramfs is made per run and removed on every exit, also an interrupted one
+trap 'rm -rf "$R" "$R.cpio.gz"' EXIT
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 cv_die() { echo "clients-v2: FAIL ($*) in $(elapsed "$t0") s"; exit 1; }
 
@@ -40,7 +42,6 @@ initrd() {
 	cp "$here/tests/clients-init.sh" "$R/init"
 	chmod 755 "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$R.cpio.gz"
-	rm -rf "$R"
 }
 
 [ "$(uname -m)" = x86_64 ] || cv_die "the amd64 board shares this machine's binaries: x86-64 only"
@@ -67,7 +68,6 @@ timeout --foreground -k 5 "${CLIENTS_TIMEOUT:-900}" qemu-system-x86_64 -M q35 -c
 	-virtfs "$(share "$top" top)" -virtfs "$(share "$BUILD_DIR" build)" \
 	-nographic -no-reboot -monitor none -serial stdio -nic none \
 	</dev/null >"$LOG" 2>&1 || rc=$?
-rm -f "$R.cpio.gz"
 tr -d '\r' < "$LOG" > "$LOG.txt" && mv "$LOG.txt" "$LOG"
 [ $rc -eq 124 ] && cv_die "timed out after ${CLIENTS_TIMEOUT:-900} s (log: $LOG)"
 boot_fail=$(sed -n 's/^CLIENTS-BOOT-FAIL //p' "$LOG")
