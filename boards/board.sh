@@ -1,7 +1,7 @@
 #!/bin/bash
-# boards/board.sh NAME [BUILD_DIR]: boot one emulated board under qemu (TCG, no
-# KVM) with Debian's kernel and a small initramfs holding busybox, pith,
-# pith-shim, pith-init, a static probe and boards/tests/board-tests.sh as /init.
+# boards/board.sh NAME [BUILD_DIR]: boot one emulated board under qemu (TCG; the amd64 board
+# under KVM where KVM works, see accel) with Debian's kernel and a small initramfs holding
+# busybox, pith, pith-shim, pith-init, a static probe and boards/tests/board-tests.sh as /init.
 # Prints exactly one verdict line on stdout:
 #   board NAME: PASS|FAIL (N passed, M failed) in S s
 # The serial log is kept in build/boards/NAME.log. Exit 0 on PASS.
@@ -14,7 +14,7 @@
 #                   plus a self-contained .NET app and crun (boards/extra-arm64.sh)
 #   arm64-16k       the same on Debian trixie's 16 KiB-page kernel and a Cortex-A76 (Pi 5); a few cases
 # BUILD_DIR defaults to build/ARCH for the ARM userlands and build for amd64.
-# env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768),
+# env: BOARD_TIMEOUT (s, default 300), BOARD_CPUS (2), BOARD_MEM (MB, 768), BOARD_ACCEL (kvm|tcg),
 #      BOARD_TESTS (space-separated test names to run, default all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -181,9 +181,49 @@ unreported() {
 }
 
 # ---- boot ---------------------------------------------------------------------
+# ACCEL: qemu's -accel (and -cpu) options. An amd64 board on an x86-64 build machine uses KVM
+# when it works: a /dev/kvm this user can open is not enough (nested under another hypervisor
+# this machine's KVM stops the guest before its kernel prints a line, or qemu asserts on an MSR),
+# so a kernel is booted once under KVM with a one-line /init, and KVM is used only if that line
+# comes back within BOARD_KVM_PROBE s (20). BOARD_ACCEL=kvm|tcg skips the probe (check-boards
+# probes once for all its boards). The result is exported for child boards.
+accel() {
+	local probe_dir rc=0
+	if [ -z "${BOARD_ACCEL:-}" ]; then
+		BOARD_ACCEL=tcg
+		if [ "$UARCH" = amd64 ] && [ "$(uname -m)" = x86_64 ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+			probe_dir=$(mktemp -d /var/tmp/pith-kvm-probe.XXXXXX)
+			mkdir -p "$probe_dir/r/bin"
+			cp "$BUSYBOX" "$probe_dir/r/bin/busybox"
+			printf '#!/bin/busybox sh
+/bin/busybox echo KVM-PROBE-OK
+/bin/busybox poweroff -f
+' > "$probe_dir/r/init"
+			chmod 755 "$probe_dir/r/init"
+			(cd "$probe_dir/r" && find . | cpio -o -H newc --quiet | gzip -1) > "$probe_dir/initrd.gz"
+			# in a subshell: qemu's abort() is reported there, into the log, not on our stderr
+			(timeout -k 2 "${BOARD_KVM_PROBE:-20}" "${QEMU[@]}" -accel kvm -cpu host -m 256 \
+				-kernel "$VMLINUZ" -initrd "$probe_dir/initrd.gz" \
+				-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=0" \
+				-nographic -no-reboot -monitor none -serial stdio -nic none; exit $?) \
+				</dev/null >"$probe_dir/log" 2>&1 || rc=$?
+			grep -q KVM-PROBE-OK "$probe_dir/log" && BOARD_ACCEL=kvm
+			[ "$BOARD_ACCEL" = kvm ] ||
+				echo "boards: /dev/kvm is there but a guest did not boot under it (rc $rc: $(tr -d '\r' < "$probe_dir/log" | grep -a -m1 -i -e error -e assert)): TCG" >&2
+			rm -rf "$probe_dir"
+		fi
+		export BOARD_ACCEL
+	fi
+	case $BOARD_ACCEL in
+	kvm) ACCEL=(-accel kvm -cpu host) ;;
+	tcg) ACCEL=(-accel tcg,thread=multi) ;;
+	*) echo "BOARD_ACCEL must be kvm or tcg, not '$BOARD_ACCEL'" >&2; return 1 ;;
+	esac
+}
 boot() {
 	local rc=0
-	timeout --foreground -k 5 "${BOARD_TIMEOUT:-300}" "${QEMU[@]}" -accel tcg,thread=multi \
+	accel || return 1
+	timeout --foreground -k 5 "${BOARD_TIMEOUT:-300}" "${QEMU[@]}" "${ACCEL[@]}" \
 		-smp "${BOARD_CPUS:-2}" -m "${BOARD_MEM:-${EXTRA_MEM:-768}}" \
 		-kernel "$VMLINUZ" -initrd "$R.cpio.gz" \
 		-append "console=$CONSOLE rdinit=/init panic=-1 loglevel=3" \

@@ -7,7 +7,11 @@
 #     (boards/unit-qemu.sh: binfmt registered for the run and removed after);
 #  4. boots the four emulated boards (armhf, armhf-on-arm64, amd64, arm64), each
 #     running real containers with pith, and prints their verdicts (arm64 also
-#     runs a self-contained .NET app and compares pith with crun).
+#     runs a self-contained .NET app and compares pith with crun);
+#  5. runs the clients tier (podman, containerd, docker) with pith on pure cgroup v2,
+#     inside the amd64 board (boards/clients-v2.sh; BOARD_CLIENTS=0 leaves it out);
+#  6. power cuts during a pull (boards/powercut.sh, BOARD_POWERCUTS cuts, default 3).
+# The amd64 boards run under KVM where a probe boot under it works, else TCG (BOARD_ACCEL).
 # Exit 0 only when every step passed. Kernels and sysroots are cached under
 # build/boards/. env: BOARDS (default "armhf armhf-on-arm64 amd64 arm64"), JOBS,
 # NATIVE_BUILD (default build), ARMHF_BUILD (default build/armhf), ARM64_BUILD (build/arm64).
@@ -36,7 +40,7 @@ pith_need_pkgs build-essential pkg-config cpio busybox-static mmdebstrap \
 # ---- builds -------------------------------------------------------------------
 mkdir -p build/boards
 s=$EPOCHREALTIME
-if make -s -j"$JOBS" BUILD="$NATIVE_BUILD" all >build/boards/build-native.log 2>&1; then
+if make -s -j"$JOBS" BUILD="$NATIVE_BUILD" all fixtures >build/boards/build-native.log 2>&1; then
 	note "build native: ok in $(elapsed "$s") s"
 else
 	note "build native: FAIL (see build/boards/build-native.log)"; failures=$((failures + 1))
@@ -77,6 +81,11 @@ else
 fi
 
 # ---- the emulated boards -----------------------------------------------------------
+# KVM or TCG for the amd64 boards, probed once (board.sh's accel) and passed to each
+BOARD_ACCEL=${BOARD_ACCEL:-$(BOARD_DEFS_ONLY=1 bash -c '. "$0" amd64 "$1" && kernel && accel && echo "$BOARD_ACCEL"' \
+	"$here/board.sh" "$NATIVE_BUILD" 2>build/boards/accel.stderr)}
+export BOARD_ACCEL=${BOARD_ACCEL:-tcg}
+note "amd64 boards: $BOARD_ACCEL$(grep -m1 '^boards: /dev/kvm' build/boards/accel.stderr | sed 's/^boards: / (/; s/$/)/')"
 for b in ${BOARDS:-armhf armhf-on-arm64 amd64 arm64}; do
 	case $b in amd64) dir=$NATIVE_BUILD;; arm64) dir=$ARM64_BUILD;; *) dir=$ARMHF_BUILD;; esac
 	v=$("$here/board.sh" "$b" "$dir" 2>build/boards/$b.stderr)
@@ -89,6 +98,16 @@ for b in ${BOARDS:-armhf armhf-on-arm64 amd64 arm64}; do
 		grep '^skip - ' "build/boards/$b.log" | sed "s/^skip - /  $b skipped: /"
 	fi
 done
+
+# ---- the clients tier on pure cgroup v2: podman, containerd and docker in the amd64 board ----
+if [ "${BOARD_CLIENTS:-1}" != 0 ]; then
+	v=$("$here/clients-v2.sh" "$NATIVE_BUILD" 2>build/boards/clients-v2.stderr)
+	rc=$?
+	[ -n "$v" ] || v="clients-v2: FAIL (no verdict, rc $rc)"
+	note "$v"
+	[ $rc -eq 0 ] || { failures=$((failures + 1)); sed 's/^/  /' build/boards/clients-v2.stderr; }
+	grep '^SKIP ' build/boards/clients-v2.log 2>/dev/null | sed 's/^SKIP /  clients-v2 skipped: /' || true
+fi
 
 # ---- power cuts during a pull (issue 15): a few in the tier, more by hand (boards/powercut.sh N)
 if [ "${BOARD_POWERCUTS:-3}" != 0 ]; then

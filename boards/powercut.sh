@@ -64,25 +64,7 @@ trap stop_all EXIT INT TERM
 
 # ---- the kernel's block and ext4 modules (board.sh keeps only overlay.ko) ---------
 MODS="crc16 mbcache jbd2 crc32c_generic ext4 virtio_mmio virtio_blk"
-modules() {
-	local md=$CACHE/kernel-$KARCH/blk pkg deb x m
-	[ -f "$md/.done" ] && return 0
-	pith_private_apt "$KARCH" "$CACHE/kernel-$KARCH/apt" || return 1
-	pkg=$(basename "$VMLINUZ" | sed 's/^vmlinuz-/linux-image-/')	# the very kernel board.sh boots
-	rm -rf "$md"; mkdir -p "$md"
-	(cd "$md" && timeout 300 apt-get -q "${PITH_APT[@]}" download "$pkg" >"$md/download.log" 2>&1) ||
-		{ echo "apt-get download $pkg failed (see $md/download.log)" >&2; return 1; }
-	deb=$(ls "$md"/"$pkg"_*.deb | head -1)
-	x=$md/x.tmp
-	dpkg-deb -x "$deb" "$x"
-	for m in $MODS; do
-		find "$x/lib/modules" -name "$m.ko" -exec cp {} "$md/" \;
-		find "$x/lib/modules" -name "$m.ko.xz" -exec sh -c 'xz -dc "$1" > "$2"' sh {} "$md/$m.ko" \;
-		[ -s "$md/$m.ko" ] || { echo "no $m.ko in $pkg" >&2; return 1; }
-	done
-	rm -rf "$x" "$deb"
-	touch "$md/.done"
-}
+. "$here/lib/modules.sh"
 
 # ---- the source disk: two OCI archives made with umoci and skopeo -------------------
 # b: layers base1 base2 b1; a: base1 base2 a1..a4 (shares the base with b, so `rm a` must keep
@@ -174,7 +156,7 @@ initrd() {
 		cp "$BUILD_DIR/pith-image-pull" "$R/opt/pith/"
 		libs_of "$R/opt/pith/pith-image-pull"
 	fi
-	cp "$CACHE/kernel-$KARCH/blk/"*.ko "$R/lib/modules/"
+	cp "$MODS_DIR/"*.ko "$R/lib/modules/"
 	cp "$OVERLAY_KO" "$R/lib/modules/overlay.ko"
 	if [ "$OP" = pull ]; then
 		cp "$CACHE/powercut/registry-arm64/docker-registry" "$R/bin/"
@@ -240,7 +222,7 @@ boot_to_end() {
 }
 
 kernel || pc_die "kernel for $KARCH unavailable"
-modules || pc_die "no block/ext4 modules"
+board_modules blk $MODS || pc_die "no block/ext4 modules"
 sources || pc_die "cannot make the source disk"
 if [ "$OP" = pull ]; then
 	registry_arm64 || pc_die "no docker-registry for arm64"

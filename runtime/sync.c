@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +39,23 @@ int sync_send(int fd, enum sync_type type, int32_t value, const char *payload, s
 	return 0;
 }
 
+/* recvmsg past EINTR and past one ECONNRESET. A child that exits with a frame of ours unread
+ * (it failed while we were sending) leaves ECONNRESET on our end, and the kernel reports that
+ * before the frames the child sent first, its error among them; the error is cleared once
+ * reported, so the next call returns what is queued, or 0 (end of file). */
+static ssize_t recv_frame(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+	bool reset = false;
+	for (;;) {
+		n = recvmsg(fd, msg, flags);
+		if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
+			return n;
+		if (errno == ECONNRESET)
+			reset = true;
+	}
+}
+
 int sync_recv(int fd, enum sync_type expected, int32_t *value, char *payload, size_t payload_len,
 	      struct pith_error *err)
 {
@@ -48,10 +66,7 @@ int sync_recv(int fd, enum sync_type expected, int32_t *value, char *payload, si
 		{ .iov_base = buf, .iov_len = sizeof(buf) - 1 },
 	};
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
-	ssize_t n;
-	do
-		n = recvmsg(fd, &msg, 0);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = recv_frame(fd, &msg, 0);
 	if (n < 0)
 		return pith_fail(err, errno, "sync: receive");
 	if (n == 0)
@@ -84,7 +99,9 @@ void sync_send_error(int fd, const struct pith_error *err)
 int sync_take_error(int fd, struct pith_error *err)
 {
 	char buf[sizeof(struct sync_header) + 2048];
-	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recv_frame(fd, &msg, MSG_DONTWAIT);
 	if (n < (ssize_t)sizeof(struct sync_header))
 		return 0;
 	struct sync_header h;

@@ -40,7 +40,7 @@ t_arch() {
 # ---- real containers ------------------------------------------------------------
 CASES="$CASES pith_version pith_check run_exit_code lifecycle_namespaces overlay_rootfs
 	memory_oom pids_limit cpu_limit devices_ebpf seccomp_keyctl sha256_af_alg personality_linux32
-	shim_signals_logs podman_v2"
+	shim_signals_logs"
 
 ROOTFS=/opt/rootfs
 CG=/sys/fs/cgroup/pith-board
@@ -370,49 +370,6 @@ EOS
 		fail "stderr_tail lacks the stderr line"
 	pith state shim >/dev/null 2>&1 && fail "the shim left the container behind"
 	[ ! -d $CG/shim ] || fail "cgroup $CG/shim left behind"
-	return 0
-}
-
-# The clients tier's essentials on pure cgroup v2 (boards/extra-amd64.sh carries podman 4.3 and
-# conmon): podman drives pith through conmon with the cgroupfs manager, a private vfs store and
-# no network; output and exit code come back, and -m 64m is memory.max in the container's own
-# cgroup2 view (podman's default cgroupns on v2), where the CI machine shows v1 files.
-t_podman_v2() {
-	need_pith
-	command -v podman >/dev/null && command -v conmon >/dev/null || skip "no podman on this board"
-	d=/tmp/podman
-	mkdir -p $d/tmp /var/tmp	# containers/image stages layers in /var/tmp
-	cat > $d/containers.conf <<EOC
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$d/events.log"
-conmon_path = ["$(command -v conmon)"]
-runtime = "pith"
-runtime_supports_json = ["pith"]
-[engine.runtimes]
-pith = ["$(command -v pith)"]
-EOC
-	export CONTAINERS_CONF=$d/containers.conf
-	P="podman --root $d/storage --runroot $d/run --tmpdir $d/tmp --storage-driver vfs --cgroup-manager cgroupfs"
-	RUN="run --rm --network none --cgroup-parent /pith-board/podman --ulimit nofile=1024:1024"
-	tar -C $ROOTFS -cf $d/rootfs.tar . || fail "cannot tar the rootfs"
-	$P import $d/rootfs.tar localhost/board:v2 > $d/import.out 2>&1 || { cat $d/import.out; fail "podman import failed"; }
-	out=$($P $RUN localhost/board:v2 echo hello from podman 2>&1)
-	echo "run: $out"
-	[ "$out" = "hello from podman" ] || fail "podman run output: $out"
-	$P $RUN localhost/board:v2 sh -c 'exit 42' >/dev/null 2>&1
-	rc=$?
-	[ $rc = 42 ] || fail "podman run exit code $rc, want 42"
-	out=$($P $RUN -m 64m localhost/board:v2 sh -c 'cat /sys/fs/cgroup/memory.max; grep -c . /proc/self/cgroup' 2>&1)
-	echo "memory: $out"
-	[ "$(echo "$out" | head -n 1)" = 67108864 ] || fail "memory.max in the container: $out"
-	[ "$(echo "$out" | tail -n 1)" = 1 ] || fail "more than the one v2 line in /proc/self/cgroup: $out"
-	$P rmi -f localhost/board:v2 >/dev/null 2>&1
-	# conmon/ is podman's own (cgroupfs manager: conmon's cgroup beside the containers')
-	left=$(cd $CG/podman 2>/dev/null && ls -d -- */ 2>/dev/null | grep -vx conmon/)
-	rmdir $CG/podman/conmon $CG/podman 2>/dev/null
-	[ -z "$left" ] || fail "container cgroups left under $CG/podman: $left"
 	return 0
 }
 

@@ -8,12 +8,13 @@ set -eu
 BUILD=${1:?usage: capture-fixtures.sh BUILD OUT}
 OUT=${2:?usage: capture-fixtures.sh BUILD OUT}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/cgroup.sh"
 T=$(mktemp -d /tmp/pith-capture.XXXXXX)
 CG=/pith-test/capture
 cpid=""
 cleanup() {
 	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
-	for c in /sys/fs/cgroup/*$CG; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+	for c in $(cg_roots); do [ -d "$c$CG" ] && find "$c$CG" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
