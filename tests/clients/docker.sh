@@ -214,13 +214,28 @@ s_memory_oom() {
 	run "$DK" "${RUN[@]}" --rm -m 32m --memory-swap 32m "$IMG" cat "$(cg_in memory memory.limit_in_bytes memory.max)"
 	[ "$RC" = 0 ] && [ "$OUT" = 33554432 ] || { echo "limit seen inside: rc=$RC $OUT"; return 1; }
 	# 64 MiB in one shell variable cannot fit: the kernel's OOM killer ends it
+	local t0 st id order
+	t0=$(date +%s)
 	run "$DK" "${RUN[@]}" --name doom -m 32m --memory-swap 32m "$IMG" \
 		sh -c 'x=$(head -c 67108864 /dev/zero | tr "\0" a); echo survived ${#x}'
-	local st
 	st=$(state doom '{{.State.OOMKilled}} {{.State.ExitCode}}')
+	id=$(state doom '{{.Id}}')
+	# Docker's own record of what the shim told it, in the order it got it
+	order=$(timeout 30 "$DK" events --since "$t0" --until "$(($(date +%s) + 2 * S))" \
+		--filter "container=$id" --filter event=oom --filter event=die --format '{{.Action}}' | tr '\n' ' ')
 	remove doom
-	[ "$RC" = 137 ] && [ "$st" = "true 137" ] && return 0
-	echo "over the limit: rc=$RC, inspect '$st', want 'true 137': $OUT"; return 1
+	[ "$RC" = 137 ] || { echo "over the limit: rc=$RC, want 137: $OUT"; return 1; }
+	[[ "$order" == *oom* ]] || { echo "no oom event from Docker (events: '$order'; inspect '$st'): the OOM kill was not seen"; return 1; }
+	[ "$st" = "true 137" ] && return 0
+	# dockerd 20.10 sets OOMKilled only when containerd's TaskOOM comes before TaskExit; on
+	# cgroup v2 the shim learns of the kill from memory.events through inotify, which the
+	# kernel rate-limits and delivers from a workqueue, so under load the exit can win. The
+	# oom event after the die is that race in the client, not a lost kill.
+	[[ "$order" == "die "*oom* ]] && [ "$st" = "false 137" ] && {
+		echo "NOTE Docker got the OOM event after the exit (its TaskOOM/TaskExit race): inspect says OOMKilled false"
+		return 0
+	}
+	echo "over the limit: inspect '$st', want 'true 137' (events: '$order')"; return 1
 }
 
 s_restrictions() {

@@ -42,7 +42,8 @@ wait_for() {
 
 # scenarios NAME...: s_NAME for each, one result line each. The plan goes first into
 # $RESULTS, so run.sh can tell a scenario that never reported (the script died) from one that
-# ran. A scenario that cannot run here returns 77 with the reason as its last line: SKIP.
+# ran. A scenario that cannot run here returns 77 with the reason as its last line: SKIP. Lines
+# a passing scenario prints as "NOTE text" go on its PASS line.
 scenarios() {
 	echo "PLAN $CLIENT [$VARIANT]: $*" | tee -a "$RESULTS"
 	local s msg rc
@@ -50,7 +51,7 @@ scenarios() {
 		msg=$(s_$s 2>&1)
 		rc=$?
 		case $rc in
-		0) pass "$s" ;;
+		0) msg=$(echo "$msg" | sed -n 's/^NOTE //p' | tr '\n' ' '); pass "$s${msg:+ (${msg% })}" ;;
 		77) skip "$s" "$(echo "$msg" | tail -n 1)" ;;
 		*) fail "$s" "$(echo "$msg" | tr '\n' ' ' | cut -c1-400)" ;;
 		esac
