@@ -213,6 +213,7 @@ void shim_image_pull_error(struct shim *s, int status, struct pith_error *err);
 
 /* update.c: --image start, update requests, probation and rollback */
 int shim_update_setup(struct shim *s, struct pith_error *err);
+int shim_update_start_failed(struct shim *s, struct pith_error *err);
 int shim_update_request(struct shim *s, struct pith_error *err);
 void shim_update_pulled(struct shim *s, int status);
 bool shim_update_exited(struct shim *s);

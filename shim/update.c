@@ -19,8 +19,9 @@
  * ends it (stop, SIGTERM at a reboot, SIGKILL, a power cut); only the bundle
  * goes. A shim starting reads them (plan_start): REF moved since :running is
  * an update on probation; :previous left is a probation cut short, resumed
- * from zero; REF still at :refused runs :running. `pith-image rm` of the
- * three names forgets the service. */
+ * from zero; either one's image not starting at all goes back at once
+ * (shim_update_start_failed); REF still at :refused runs :running.
+ * `pith-image rm` of the three names forgets the service. */
 #include "shim.h"
 
 #include <errno.h>
@@ -161,6 +162,27 @@ int shim_update_setup(struct shim *s, struct pith_error *err)
 	return 0;
 }
 
+/* The first start failed (bundle_prepare or create). An image on probation
+ * goes back at once, as at run time; anything else is the shim's failure. */
+int shim_update_start_failed(struct shim *s, struct pith_error *err)
+{
+	if (!s->o.image || !s->img.first_start || !s->img.probation)
+		return -1;
+	note_error(s, "update: starting the image", err);
+	shim_log_note(s, "update: %s could not be started; back to %s", s->img.target, s->img.previous);
+	s->img.rollbacks++;
+	s->img.probation = false;
+	snprintf(s->img.refused, sizeof(s->img.refused), "%s", s->img.target);
+	snprintf(s->img.target, sizeof(s->img.target), "%s", s->img.previous);
+	s->img.previous[0] = '\0';
+	shim_image_unbundle(s);
+	*err = (struct pith_error){ 0 };
+	if (shim_image_bundle(s, s->img.target, err) < 0 || shim_bundle_prepare(s, err) < 0 ||
+	    shim_container_start(s, err) < 0)
+		return pith_wrap(err, "--image %s: back to %s", s->o.image, s->img.target);
+	return 0;
+}
+
 /* The first run started: the names say what runs now. By digest: REF may
  * have moved since, and the bundle keeps the digest's blobs from gc. */
 static void commit_start(struct shim *s)
@@ -176,6 +198,8 @@ static void commit_start(struct shim *s)
 		shim_image_unpin(s, PIN_PREVIOUS);
 	if (!s->img.refused[0])
 		shim_image_unpin(s, PIN_REFUSED); /* REF moved on from it */
+	else if (s->img.rollbacks && shim_image_pin(s, PIN_REFUSED, s->img.refused, &err) < 0)
+		note_error(s, "update: naming the refused image", &err); /* its first start failed */
 }
 
 static void keep_new_image(struct shim *s)

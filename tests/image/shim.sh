@@ -252,7 +252,15 @@ if [ -d "$T/rd-k/image/rootfs" ] && [ "$(pins k)" = "previous=$v2 running=$bad "
 		&& [ "$(pins k)" = "refused=$bad running=$v2 " ] && [ "$(ctl k status | jq -r '.image, .update' | tr '\n' ' ')" = "$v2 idle " ]; then
 		pass "after a SIGKILLed shim the next one resumes the probation, bad fails, v2 runs again, :refused is bad"
 	else fail "after SIGKILL: $(cat k.err); $(tail -5 k.log); $(pins k)"; fi
-	pid=$(cat k.pid); kill -TERM "$pid"; wait_gone "$pid"
+	[ ! -s k.pid ] || { pid=$(cat k.pid); kill -TERM "$pid"; wait_gone "$pid"; }
+	# REF moved to an image that cannot start while no shim ran: the next shim goes back at once
+	"$img" --store "$S" load oci:L:nostart >/dev/null && "$img" --store "$S" tag nostart k && "$img" --store "$S" rm nostart >/dev/null
+	if shim k --image k --store "$S" --probation 30 2>k.err && wait_until '[ "$(grep -c "app v2 up" k.log)" = 3 ]' \
+		&& grep -q "$nostart could not be started; back to $v2" k.log && [ "$(pins k)" = "refused=$nostart running=$v2 " ] \
+		&& [ "$(ctl k status | jq -r '.image, .update, .rollbacks' | tr '\n' ' ')" = "$v2 idle 1 " ]; then
+		pass "REF moved to an image that cannot start while no shim ran: the next shim runs v2, :refused names it"
+	else fail "first start of an unstartable update: $(cat k.err); $(tail -5 k.log); $(pins k)"; fi
+	[ ! -s k.pid ] || { pid=$(cat k.pid); kill -TERM "$pid"; wait_gone "$pid"; }
 	forget k; r=$(left_behind k); [ -z "$r" ] && pass "...and after rm of its names nothing is left" || fail "after the SIGKILL test: $r"
 else fail "SIGKILL mid-probation left no bundle or names: $(find "$T/rd-k" -maxdepth 2); $(pins k)"; fi
 
