@@ -135,6 +135,23 @@ static void plan_start(struct shim *s, const char *ref_digest, char stale[PIN_CO
 	s->img.first_start = true;
 }
 
+/* The first run of an image on probation cannot start (bundle, bundle_prepare
+ * or create failed): back to the fallback at once, as at run time. Its
+ * bundle is made here; the names change once it runs (commit_start). */
+static int go_back_at_start(struct shim *s, struct pith_error *err)
+{
+	note_error(s, "update: starting the image", err);
+	shim_log_note(s, "update: %s could not be started; back to %s", s->img.target, s->img.previous);
+	s->img.rollbacks++;
+	s->img.probation = false;
+	snprintf(s->img.refused, sizeof(s->img.refused), "%s", s->img.target);
+	snprintf(s->img.target, sizeof(s->img.target), "%s", s->img.previous);
+	s->img.previous[0] = '\0';
+	shim_image_unbundle(s);
+	*err = (struct pith_error){ 0 };
+	return shim_image_bundle(s, s->img.target, err);
+}
+
 int shim_update_setup(struct shim *s, struct pith_error *err)
 {
 	static const char *const pin_names[PIN_COUNT] = { "running", "previous", "refused" };
@@ -156,29 +173,19 @@ int shim_update_setup(struct shim *s, struct pith_error *err)
 	if (pull_at_start(s, err) < 0 || shim_image_resolve(s, s->o.image, digest, err) < 0)
 		return pith_wrap(err, "--image %s", s->o.image);
 	plan_start(s, digest, stale);
-	if (shim_image_bundle(s, s->img.target, err) < 0)
+	if (shim_image_bundle(s, s->img.target, err) < 0 && (!s->img.probation || go_back_at_start(s, err) < 0))
 		return pith_wrap(err, "--image %s", s->o.image);
 	s->o.bundle = s->img.bundle;
 	return 0;
 }
 
-/* The first start failed (bundle_prepare or create). An image on probation
- * goes back at once, as at run time; anything else is the shim's failure. */
+/* The first start failed: an image on probation goes back; anything else is
+ * the shim's failure. */
 int shim_update_start_failed(struct shim *s, struct pith_error *err)
 {
 	if (!s->o.image || !s->img.first_start || !s->img.probation)
 		return -1;
-	note_error(s, "update: starting the image", err);
-	shim_log_note(s, "update: %s could not be started; back to %s", s->img.target, s->img.previous);
-	s->img.rollbacks++;
-	s->img.probation = false;
-	snprintf(s->img.refused, sizeof(s->img.refused), "%s", s->img.target);
-	snprintf(s->img.target, sizeof(s->img.target), "%s", s->img.previous);
-	s->img.previous[0] = '\0';
-	shim_image_unbundle(s);
-	*err = (struct pith_error){ 0 };
-	if (shim_image_bundle(s, s->img.target, err) < 0 || shim_bundle_prepare(s, err) < 0 ||
-	    shim_container_start(s, err) < 0)
+	if (go_back_at_start(s, err) < 0 || shim_bundle_prepare(s, err) < 0 || shim_container_start(s, err) < 0)
 		return pith_wrap(err, "--image %s: back to %s", s->o.image, s->img.target);
 	return 0;
 }
