@@ -29,7 +29,8 @@ static void usage(FILE *out)
 		"  ls             list names and the manifests they point at\n"
 		"  inspect IMAGE  config, platform and layers as JSON\n"
 		"  tag IMAGE NAME another name for IMAGE\n"
-		"  rm IMAGE       drop a name, then collect what nothing uses\n"
+		"  rm IMAGE...    drop the names, then collect what nothing uses (each one\n"
+		"                 not in the store is an error; the others still go)\n"
 		"  df             disk used by layers and blobs\n"
 		"  gc             remove blobs, layers and leftovers no name uses\n"
 		"  bundle [--tmpfs-upper] [--no-overlay] [-e NAME=VALUE]... IMAGE DIR [-- CMD...]\n"
@@ -172,6 +173,21 @@ static int cmd_bundle(struct store *st, int argc, char **argv, struct pith_error
 	return r;
 }
 
+/* Every name given goes, even after one that is not there (the first such is
+ * the error): a service's names are removed in one call, whichever exist. */
+static int cmd_rm(struct store *st, int argc, char **argv, struct pith_error *err)
+{
+	int r = 0;
+	for (int i = 1; i < argc; i++) {
+		struct pith_error one = { 0 };
+		if (store_rm(st, argv[i], &one) < 0 && r == 0) {
+			*err = one;
+			r = -1;
+		}
+	}
+	return r;
+}
+
 static int run(const char *store_path, int argc, char **argv, struct pith_error *err)
 {
 	const char *cmd = argv[0];
@@ -191,8 +207,8 @@ static int run(const char *store_path, int argc, char **argv, struct pith_error 
 		r = store_ls(&st, err);
 	else if (strcmp(cmd, "inspect") == 0 && argc == 2)
 		r = store_inspect(&st, argv[1], err);
-	else if (strcmp(cmd, "rm") == 0 && argc == 2)
-		r = store_rm(&st, argv[1], err);
+	else if (strcmp(cmd, "rm") == 0 && argc >= 2)
+		r = cmd_rm(&st, argc, argv, err);
 	else if (strcmp(cmd, "tag") == 0 && argc == 3)
 		r = store_tag(&st, argv[1], argv[2], err);
 	else if (strcmp(cmd, "df") == 0 && argc == 1)

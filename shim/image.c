@@ -252,17 +252,6 @@ void shim_image_unpin(struct shim *s, enum shim_pin p)
 		shim_log_note(s, "%s", err.msg);
 }
 
-/* A shim of this id killed mid-way: its bundle and pins, if any, go. */
-void shim_image_forget_stale(struct shim *s)
-{
-	struct pith_error ignored;
-	shim_image_unbundle(s);
-	for (int p = PIN_RUNNING; p <= PIN_PREVIOUS; p++) {
-		const char *args[] = { "rm", s->img.pin[p], NULL };
-		tool(s, args, &ignored); /* no such name is the usual answer */
-	}
-}
-
 static int pull_err_path(struct shim *s, char *buf, size_t cap)
 {
 	return shim_path(buf, cap, s->run_dir, "pull.err");

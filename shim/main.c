@@ -166,10 +166,11 @@ static int setup(struct shim *s, struct pith_error *err)
 	shim_self_protect(s);
 	/* the log first: the image's pull and bundle may have notes for it */
 	if (setup_events(s, err) < 0 || setup_run_dir(s, err) < 0 || shim_log_open(s, err) < 0 ||
-	    shim_ctl_listen(s, err) < 0 || write_pid_file(s, err) < 0 ||
-	    shim_update_setup(s, err) < 0 || shim_bundle_prepare(s, err) < 0)
+	    shim_ctl_listen(s, err) < 0 || write_pid_file(s, err) < 0 || shim_update_setup(s, err) < 0)
 		return -1;
-	return shim_container_start(s, err);
+	if (shim_bundle_prepare(s, err) == 0 && shim_container_start(s, err) == 0)
+		return 0;
+	return shim_update_start_failed(s, err);
 }
 
 static void remove_run_dir(struct shim *s)

@@ -103,17 +103,19 @@ struct shim_cgroup {
 	uint64_t oom_base;        /* oom_kill counter when the container started */
 };
 
-/* Names only this shim uses in the store: pith-shim/ID:running holds the
- * image it runs (bundling and tagging by digest need a name that reaches it),
- * pith-shim/ID:previous the one to go back to during a probation. */
-enum shim_pin { PIN_RUNNING, PIN_PREVIOUS };
+/* Names only this service uses in the store, its image state across shims
+ * (they outlive each one): pith-shim/ID:running holds the image it runs
+ * (bundling and tagging by digest need a name that reaches it),
+ * pith-shim/ID:previous the one to go back to during a probation,
+ * pith-shim/ID:refused the one last rolled back from. */
+enum shim_pin { PIN_RUNNING, PIN_PREVIOUS, PIN_REFUSED, PIN_COUNT };
 
 /* --image: which image runs, and an update in progress (update.c). */
 struct shim_image {
 	char tool[SHIM_PATH_MAX];          /* pith-image beside pith-shim */
 	char bundle[SHIM_PATH_MAX];        /* RUN_DIR/image, made by `pith-image bundle` */
-	char pin[2][256];                  /* by enum shim_pin */
-	bool pinned[2];
+	char pin[PIN_COUNT][256];          /* by enum shim_pin */
+	bool pinned[PIN_COUNT];            /* the name exists in the store */
 	char running[SHIM_DIGEST_LEN];     /* manifest digest of the bundled image */
 	char target[SHIM_DIGEST_LEN];      /* switching to it once the container stopped */
 	char previous[SHIM_DIGEST_LEN];    /* during probation: the image to go back to */
@@ -121,6 +123,7 @@ struct shim_image {
 	int probation_timer;
 	pid_t pull_pid;                    /* an update's pull, 0 when none */
 	bool bundled, switching, probation;
+	bool first_start;                  /* the names change once the first run starts */
 	unsigned failures;                 /* failed runs of the new image in probation */
 	unsigned rollbacks;
 };
@@ -205,12 +208,12 @@ int shim_image_bundle(struct shim *s, const char *digest, struct pith_error *err
 void shim_image_unbundle(struct shim *s);
 int shim_image_pin(struct shim *s, enum shim_pin p, const char *image, struct pith_error *err);
 void shim_image_unpin(struct shim *s, enum shim_pin p);
-void shim_image_forget_stale(struct shim *s);
 pid_t shim_image_pull_spawn(struct shim *s, struct pith_error *err);
 void shim_image_pull_error(struct shim *s, int status, struct pith_error *err);
 
 /* update.c: --image start, update requests, probation and rollback */
 int shim_update_setup(struct shim *s, struct pith_error *err);
+int shim_update_start_failed(struct shim *s, struct pith_error *err);
 int shim_update_request(struct shim *s, struct pith_error *err);
 void shim_update_pulled(struct shim *s, int status);
 bool shim_update_exited(struct shim *s);

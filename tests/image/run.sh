@@ -365,6 +365,12 @@ noise=$(find S/layers -path '*/noise/a')
 "$img" --store S tag t app:2 && "$img" --store S rm t && "$img" --store S bundle app:2 B && "$img" --store S bundle --rm B \
 	&& "$img" --store S df | grep -q '^layers .* [1-9][0-9]* bytes' && "$img" --store S tag app:2 t && "$img" --store S rm app:2 \
 	&& pass "tag gives a second name; rm of one keeps the image; df counts the layers" || fail "tag/rm/df"
+# several names in one rm (a service's pith-shim/ID:* names): one not there is the error, the others go
+"$img" --store S tag t a1 && "$img" --store S tag t a2
+if "$img" --store S rm a1 no/such:1 a2 2>rm.err; then fail "rm of a missing name succeeded"
+elif grep -q 'no/such:1: not in the store' rm.err && ! "$img" --store S ls | grep -q -e '^a1 ' -e '^a2 ' \
+	&& "$img" --store S inspect t >/dev/null; then pass "rm a1 no/such:1 a2: a1 and a2 go, t stays, exit 1: $(cat rm.err)"
+else fail "rm of several names: $(cat rm.err); $("$img" --store S ls)"; fi
 # --- gc keeps what a bundle uses after its name is gone; rm + bundle --rm + gc empty the store
 "$img" --store S bundle t B && "$img" --store S rm t && [ "$(ls S/layers | wc -l)" = 3 ] \
 	&& [ "$(timeout 60 "$build/pith" --root "$T/run" run -b B "img-g$$" 2>&1)" = "$expected" ] \
